@@ -1,0 +1,1 @@
+"""Files shipped with Tofy: the default corpus and the TUI stylesheet."""

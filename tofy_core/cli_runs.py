@@ -1,0 +1,149 @@
+"""`tofy runs`, `tofy show` and `tofy delete`: browse the run registry from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from tofy_core import runs
+from tofy_core.cli_args import HelpFormatter, format_duration
+from tofy_core.config import human_bytes, human_count
+from tofy_core.events import read_events
+
+
+def add_commands(subparsers) -> None:
+    listing = subparsers.add_parser(
+        "runs",
+        help="list runs",
+        description="List the runs under the data folder, newest first.",
+        formatter_class=HelpFormatter,
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON array, for scripts")
+    listing.set_defaults(handler=cmd_runs)
+
+    show = subparsers.add_parser(
+        "show",
+        help="details of one run",
+        description="Show a run's settings, progress, last scores and files.",
+        formatter_class=HelpFormatter,
+    )
+    show.add_argument("run", help="run id, unique id prefix, name or folder")
+    show.add_argument("--json", action="store_true", help="print a JSON object")
+    show.set_defaults(handler=cmd_show)
+
+    delete = subparsers.add_parser(
+        "delete",
+        help="delete a run folder",
+        description="Delete a run and every file in its folder.",
+        formatter_class=HelpFormatter,
+    )
+    delete.add_argument("run", help="run id, unique id prefix, name or folder")
+    delete.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    delete.set_defaults(handler=cmd_delete)
+
+
+def run_summary(info: runs.RunInfo) -> dict:
+    """run.json plus what the event stream says: last loss, last eval, tokens/s."""
+    summary = info.to_json()
+    summary["status"] = info.shown_status
+    summary["path"] = str(info.path)
+    last_step = last_eval = None
+    for event in read_events(info.file(runs.METRICS_FILE)):
+        if event["event"] == "step":
+            last_step = event
+        elif event["event"] == "eval":
+            last_eval = event
+    if last_step:
+        summary["step"] = max(summary.get("step", 0), last_step["step"])
+        summary["loss"] = last_step["loss"]
+        summary["tokens_per_s"] = last_step["tokens_per_s"]
+    if last_eval:
+        summary["eval"] = {k: last_eval[k] for k in ("step", "top1", "top10", "mean_rank")}
+    return summary
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    summaries = [run_summary(info) for info in runs.list_runs()]
+    if args.json:
+        print(json.dumps(summaries, indent=2))
+        return 0
+    if not summaries:
+        print("no runs yet: start one with `tofy train`", file=sys.stderr)
+        return 0
+    header = ("ID", "NAME", "STATUS", "STEP", "LOSS", "TOP-10", "DATA")
+    rows = [header]
+    for s in summaries:
+        loss = f"{s['loss']:.3f}" if isinstance(s.get("loss"), float) else "-"
+        top10 = f"{s['eval']['top10']:.1%}" if s.get("eval") else "-"
+        rows.append(
+            (
+                s["id"],
+                s["name"][:24],
+                s["status"],
+                f"{s['step']}/{s['steps']}",
+                loss,
+                top10,
+                s["dataset"][:40],
+            )
+        )
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+    for row in rows:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    info = runs.open_run(args.run)
+    summary = run_summary(info)
+    config = runs.read_config(info)
+    summary["config"] = config.to_dict()
+    files = {p.name: p.stat().st_size for p in sorted(info.path.iterdir()) if p.is_file()}
+    summary["files"] = files
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    model, train = config.model, config.train
+    print(f"run      {info.run_id}  ({summary['name']})")
+    print(f"status   {summary['status']}" + (f": {info.error}" if info.error else ""))
+    print(f"data     {info.dataset}")
+    print(f"step     {summary['step']}/{summary['steps']}")
+    print(
+        f"model    dim {model.dim}, layers {model.layers}, heads {model.heads}, "
+        f"max_seq {model.max_seq}, vocab {model.vocab_size or model.max_vocab} "
+        f"({human_count(model.parameter_count())} parameters)"
+    )
+    print(f"training batch {train.batch}, lr {train.lr}, seed {train.seed}, device {train.device}")
+    if "loss" in summary:
+        print(f"loss     {summary['loss']:.4f}  ({summary['tokens_per_s']:,.0f} tokens/s)")
+    if summary.get("eval"):
+        e = summary["eval"]
+        print(
+            f"eval     top-1 {e['top1']:.1%}  top-10 {e['top10']:.1%}  "
+            f"mean rank {e['mean_rank']:.1f} (step {e['step']})"
+        )
+    print(f"created  {info.created}   updated {info.updated}")
+    print(f"folder   {info.path}")
+    for name, size in files.items():
+        print(f"  {name:<20} {human_bytes(size)}")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    info = runs.open_run(args.run)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print(
+                f"error: pass --yes to delete run {info.run_id} non-interactively", file=sys.stderr
+            )
+            return 2
+        answer = input(f"delete run {info.run_id} and all its files? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("kept")
+            return 1
+    deleted = runs.delete_run(str(info.path))
+    print(f"deleted {deleted.run_id}")
+    return 0
+
+
+__all__ = ["add_commands", "format_duration", "run_summary"]

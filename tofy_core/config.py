@@ -1,0 +1,201 @@
+"""Model and training settings as dataclasses: defaults from the seed, validation with clear
+messages, and the size/memory estimates the CLI and the TUI show before a run starts."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from tofy_core.errors import ConfigError
+
+SPECIAL_TOKENS = ("<pad>", "<unk>", "<mask>")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class ModelConfig:
+    """Sizes of the encoder and predictor, and the tokenizer setting inference must repeat."""
+
+    dim: int = 256
+    max_seq: int = 72
+    layers: int = 4
+    heads: int = 4
+    max_vocab: int = 32000
+    lowercase: bool = True
+    vocab_size: int | None = None  # the built vocabulary's size, known once the data is read
+
+    def validate(self) -> ModelConfig:
+        _positive("dim", self.dim)
+        _positive("max_seq", self.max_seq)
+        _positive("layers", self.layers)
+        _positive("heads", self.heads)
+        if self.max_vocab < 4:
+            raise ConfigError(
+                f"max_vocab must be at least 4 (3 special tokens + 1 word), got {self.max_vocab}"
+            )
+        if self.dim % self.heads:
+            raise ConfigError(
+                f"dim {self.dim} is not divisible by heads {self.heads}: "
+                f"pick heads among {_divisors(self.dim)}"
+            )
+        if self.max_seq < 2:
+            raise ConfigError(f"max_seq must be at least 2, got {self.max_seq}")
+        return self
+
+    @property
+    def effective_vocab(self) -> int:
+        return self.vocab_size if self.vocab_size is not None else self.max_vocab
+
+    def parameter_count(self) -> int:
+        """Trainable parameters: embedding, blocks, final norm and predictor."""
+        d, v = self.dim, self.effective_vocab
+        block = 4 * (d * d + d) + 2 * (2 * d) + (d * 4 * d + 4 * d) + (4 * d * d + d)
+        return v * d + self.layers * block + 2 * d + 2 * (d * d + d)
+
+    def non_embedding_parameters(self) -> int:
+        return self.parameter_count() - self.effective_vocab * self.dim
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs besides the model sizes; schedules derive from `steps`."""
+
+    data: str = ""  # a text file, or hub:<id>; empty = the embedded default corpus
+    steps: int = 10000
+    batch: int = 16
+    lr: float = 3e-4
+    min_lr: float = 1e-5
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    mask_rate: float = 0.15
+    masks_per_seq: int = 0  # 0: mask_rate of the real tokens (at least one); N: exactly N
+    negatives: int = 0  # 0: every real word is a negative; N: N sampled uniformly
+    temperature: float = 0.05
+    mse_weight: float = 20.0
+    ce_weight: float = 1.0
+    align_weight: float = 0.1
+    ema_start: float = 0.996
+    ema_end: float = 1.0
+    holdout: float = 0.02
+    eval_phrases: int = 1000
+    device: str = "auto"
+    seed: int = 0
+    name: str = ""
+    log_every: int = 10
+    eval_every: int = 200
+    checkpoint_every: int = 1000
+    compile: bool = False
+
+    def validate(self) -> TrainConfig:
+        for name in ("steps", "batch", "log_every", "eval_every", "checkpoint_every"):
+            _positive(name, getattr(self, name))
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ConfigError(f"lr must be a positive number, got {self.lr}")
+        if not 0 < self.mask_rate <= 1:
+            raise ConfigError(f"mask_rate must be in (0, 1], got {self.mask_rate}")
+        if self.masks_per_seq < 0:
+            raise ConfigError(
+                f"masks_per_seq must be 0 (use mask_rate) or more, got {self.masks_per_seq}"
+            )
+        if self.negatives < 0:
+            raise ConfigError(
+                f"negatives must be 0 (whole vocabulary) or more, got {self.negatives}"
+            )
+        if not 0 <= self.holdout < 0.5:
+            raise ConfigError(f"holdout must be in [0, 0.5), got {self.holdout}")
+        if self.device not in DEVICES:
+            raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        if self.temperature <= 0:
+            raise ConfigError(f"temperature must be positive, got {self.temperature}")
+        return self
+
+    def warmup_steps(self) -> int:
+        return min(max(self.steps // 10, 1), 2000)
+
+
+@dataclass
+class RunConfig:
+    """What `config.json` holds: the model and the training settings together."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def validate(self) -> RunConfig:
+        self.model.validate()
+        self.train.validate()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": dataclasses.asdict(self.model), "train": dataclasses.asdict(self.train)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        return cls(
+            model=model_config_from_dict(data.get("model", {})),
+            train=_from_dict(TrainConfig, data.get("train", {})),
+        )
+
+
+def model_config_from_dict(data: dict[str, Any]) -> ModelConfig:
+    return _from_dict(ModelConfig, data)
+
+
+def _from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Build a dataclass from a dict, ignoring keys a newer or older version may add."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def _positive(name: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
+
+
+def _divisors(n: int) -> str:
+    found = [str(k) for k in range(1, min(n, 64) + 1) if n % k == 0]
+    return ", ".join(found[:8])
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes a run is expected to need, split so a user sees what dominates."""
+
+    weights: int
+    optimizer: int
+    activations: int
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.optimizer + self.activations
+
+
+def estimate_memory(model: ModelConfig, train: TrainConfig) -> MemoryEstimate:
+    """A rough fp32 estimate: weights + grads + teacher table, Adam moments, activations."""
+    params = model.parameter_count()
+    weights = 4 * (2 * params + model.effective_vocab * model.dim)
+    optimizer = 4 * 2 * params
+    tokens = train.batch * model.max_seq
+    per_layer = tokens * model.dim * 16 + train.batch * model.heads * model.max_seq**2 * 2
+    masked = max(1, int(tokens * train.mask_rate)) if not train.masks_per_seq else train.batch
+    negatives = train.negatives or model.effective_vocab
+    logits = masked * negatives * 3
+    activations = 4 * (model.layers * per_layer + logits + tokens * model.dim * 4)
+    return MemoryEstimate(weights=weights, optimizer=optimizer, activations=activations)
+
+
+def human_bytes(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GiB"
+
+
+def human_count(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1e6:.2f}M"
+    if count >= 1_000:
+        return f"{count / 1e3:.1f}k"
+    return str(count)

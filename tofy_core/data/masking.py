@@ -1,0 +1,144 @@
+"""Batches for latent prediction: phrases pre-tokenized once into a padded id table, then
+sampled, trimmed to the longest phrase of the batch, and masked BERT-style (80/10/10), all as
+tensor operations so data work stays a small share of a step."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from tofy_core.data.vocab import FIRST_WORD_ID, MASK_ID, PAD_ID
+
+
+@dataclass
+class TokenTable:
+    """All phrases as one `(N, max_seq)` id tensor, padded with `<pad>`, plus lengths."""
+
+    ids: torch.Tensor
+    lengths: torch.Tensor
+
+    @classmethod
+    def from_phrases(cls, phrases: Sequence[Sequence[int]], max_seq: int) -> TokenTable:
+        """Phrases longer than `max_seq` are cut into windows so no text is thrown away;
+        a trailing window shorter than 2 tokens is dropped."""
+        rows: list[Sequence[int]] = []
+        for phrase in phrases:
+            for start in range(0, len(phrase), max_seq):
+                window = phrase[start : start + max_seq]
+                if len(window) >= 2:
+                    rows.append(window)
+        ids = torch.full((len(rows), max_seq), PAD_ID, dtype=torch.int32)
+        lengths = torch.empty(len(rows), dtype=torch.int64)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = torch.tensor(row, dtype=torch.int32)
+            lengths[i] = len(row)
+        return cls(ids, lengths)
+
+    def __len__(self) -> int:
+        return self.ids.shape[0]
+
+    def rows(self, indices: torch.Tensor) -> torch.Tensor:
+        """The chosen rows as int64, trimmed to the longest of them."""
+        width = int(self.lengths[indices].max())
+        return self.ids[indices, :width].long()
+
+
+@dataclass
+class MaskedBatch:
+    """Inputs with masked positions replaced, and what the model must predict there."""
+
+    inputs: torch.Tensor  # (B, L) ids after 80/10/10 replacement
+    padding: torch.Tensor  # (B, L) True where a real token stands
+    masked: torch.Tensor  # (B, L) True at the positions to predict
+    targets: torch.Tensor  # (M,) original ids at masked positions, row-major order
+
+    def to(self, device: torch.device, non_blocking: bool = False) -> MaskedBatch:
+        return MaskedBatch(
+            *(
+                t.to(device, non_blocking=non_blocking)
+                for t in (self.inputs, self.padding, self.masked, self.targets)
+            )
+        )
+
+    @property
+    def tokens(self) -> int:
+        return self.inputs.numel()
+
+
+def choose_positions(
+    ids: torch.Tensor, rate: float, per_seq: int, generator: torch.Generator
+) -> torch.Tensor:
+    """Pick masked positions per row among real words (never pad, unk or other specials):
+    `per_seq` of them, or else `rate` of the real tokens rounded, at least one."""
+    real = ids != PAD_ID
+    choosable = real & (ids >= FIRST_WORD_ID)
+    available = choosable.sum(dim=1)
+    if per_seq > 0:
+        wanted = torch.full_like(available, per_seq)
+    else:
+        wanted = (real.sum(dim=1).float() * rate).round().long().clamp(min=1)
+    count = torch.minimum(wanted, available)
+    scores = torch.rand(ids.shape, generator=generator)
+    scores = scores.masked_fill(~choosable, 2.0)
+    ordered, _ = scores.sort(dim=1)
+    threshold = ordered.gather(1, (count - 1).clamp(min=0).unsqueeze(1))
+    return choosable & (scores <= threshold) & (count > 0).unsqueeze(1)
+
+
+def mask_batch(
+    ids: torch.Tensor,
+    vocab_size: int,
+    generator: torch.Generator,
+    rate: float = 0.15,
+    per_seq: int = 0,
+    noise: bool = True,
+) -> MaskedBatch:
+    """BERT-style corruption: of the chosen positions 80% become `<mask>`, 10% a random real
+    word, 10% stay. With `noise=False` (evaluation) every chosen position becomes `<mask>`."""
+    masked = choose_positions(ids, rate, per_seq, generator)
+    inputs = ids.clone()
+    if noise:
+        roll = torch.rand(ids.shape, generator=generator)
+        random_words = torch.randint(
+            FIRST_WORD_ID, max(vocab_size, FIRST_WORD_ID + 1), ids.shape, generator=generator
+        )
+        inputs = torch.where(masked & (roll < 0.8), MASK_ID, inputs)
+        inputs = torch.where(masked & (roll >= 0.8) & (roll < 0.9), random_words, inputs)
+    else:
+        inputs = inputs.masked_fill(masked, MASK_ID)
+    return MaskedBatch(inputs, ids != PAD_ID, masked, ids[masked])
+
+
+class BatchSampler:
+    """Uniform sampling of rows with a generator whose state is saved, so resume is exact."""
+
+    def __init__(self, table: TokenTable, vocab_size: int, seed: int) -> None:
+        self.table = table
+        self.vocab_size = vocab_size
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def sample(self, batch: int, rate: float, per_seq: int) -> MaskedBatch:
+        indices = torch.randint(0, len(self.table), (batch,), generator=self.generator)
+        rows = self.table.rows(indices)
+        return mask_batch(rows, self.vocab_size, self.generator, rate, per_seq)
+
+    def get_state(self) -> torch.Tensor:
+        return self.generator.get_state()
+
+    def set_state(self, state: torch.Tensor) -> None:
+        self.generator.set_state(state)
+
+
+def eval_batches(
+    table: TokenTable, vocab_size: int, batch: int, seed: int = 1234
+) -> list[MaskedBatch]:
+    """Fixed held-out batches: one `<mask>` per phrase, the same every evaluation."""
+    generator = torch.Generator().manual_seed(seed)
+    batches = []
+    for start in range(0, len(table), batch):
+        indices = torch.arange(start, min(start + batch, len(table)))
+        rows = table.rows(indices)
+        batches.append(mask_batch(rows, vocab_size, generator, per_seq=1, noise=False))
+    return [b for b in batches if b.targets.numel()]

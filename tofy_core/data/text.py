@@ -1,0 +1,125 @@
+"""Turning text into phrases and tokens.
+
+The tokenizer is the seed's rule made Unicode-aware: runs of letters, digits and apostrophes
+are words, whitespace separates, every other character is a token of its own. Training and
+inference both call `tokenize` with the model's `lowercase` setting, so they always agree."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from tofy_core.errors import DataError
+
+_TOKEN = re.compile(r"(?:[^\W_]|['’])+|\S", re.UNICODE)
+PAIR_SEPARATORS = ("\t", "|||")
+DEFAULT_CORPUS_NAME = "corpus.txt"
+
+
+def tokenize(text: str, lowercase: bool = True) -> list[str]:
+    if lowercase:
+        text = text.lower()
+    return _TOKEN.findall(text)
+
+
+def context_side(line: str) -> str:
+    """The part of a line used for training: left of TAB or `|||`, or the whole line."""
+    for separator in PAIR_SEPARATORS:
+        if separator in line:
+            return line.split(separator, 1)[0]
+    return line
+
+
+def default_corpus_path() -> Path:
+    """The embedded corpus, found both in an installed package and in a source checkout."""
+    try:
+        path = Path(str(resources.files("tofy_assets").joinpath(DEFAULT_CORPUS_NAME)))
+        if path.is_file():
+            return path
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parents[2] / "assets" / DEFAULT_CORPUS_NAME
+
+
+@dataclass
+class Corpus:
+    """Tokenized phrases of one data source, and where they came from."""
+
+    phrases: list[list[str]]
+    source: str
+    path: Path
+    skipped: int = 0
+    from_cache: bool = False
+
+
+def read_phrase_lines(path: Path) -> tuple[list[str], int]:
+    """Context sides of a data file's lines (blank lines dropped) and how many were blank.
+
+    Reads bytes so a bad line can be named: binary or non-UTF-8 content is one clear error."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"data file {path} does not exist: check the path") from None
+    except IsADirectoryError:
+        raise DataError(
+            f"{path} is a folder: give a text file, or hub:{path} for a parquet folder"
+        ) from None
+    except OSError as exc:
+        raise DataError(f"cannot read data file {path}: {exc.strerror}") from None
+    lines: list[str] = []
+    blank = 0
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if b"\x00" in line:
+            raise DataError(
+                f"{path} line {number} holds binary data (NUL bytes): give a UTF-8 text file"
+            )
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DataError(
+                f"{path} line {number} is not valid UTF-8: re-save the file as UTF-8"
+            ) from None
+        text = context_side(text.rstrip("\r")).strip()
+        if text:
+            lines.append(text)
+        elif line.strip():
+            blank += 1
+    if raw.startswith(b"\xef\xbb\xbf") and lines:
+        lines[0] = lines[0].lstrip("\ufeff")
+    return lines, blank
+
+
+def load_corpus(
+    source: str = "", lowercase: bool = True, refresh: bool = False, progress=None
+) -> Corpus:
+    """Phrases from a text file, a `hub:` dataset, or (empty source) the default corpus.
+
+    Phrases with fewer than two tokens are skipped, as in the seed."""
+    from_cache = False
+    if not source:
+        path = default_corpus_path()
+        shown = "(default corpus)"
+    elif source.startswith("hub:"):
+        from tofy_core.data.hub import resolve_hub
+
+        hub = resolve_hub(source, refresh=refresh, progress=progress)
+        path, shown, from_cache = hub.path, source, hub.from_cache
+    else:
+        path = Path(source).expanduser()
+        shown = source
+    lines, skipped = read_phrase_lines(path)
+    phrases = []
+    for line in lines:
+        tokens = tokenize(line, lowercase)
+        if len(tokens) >= 2:
+            phrases.append(tokens)
+        else:
+            skipped += 1
+    if not phrases:
+        raise DataError(
+            f"{shown} has no usable line: each phrase needs at least 2 tokens "
+            "(one phrase per line, optionally `context<TAB>response`)"
+        )
+    return Corpus(phrases, shown, path, skipped=skipped, from_cache=from_cache)

@@ -1,0 +1,259 @@
+"""The latent model, top to bottom: encoder blocks → encoder → predictor → LatentModel with
+its EMA target table and the loss. It knows nothing of files; `export_tensors` and
+`import_tensors` map between the internal modules and the seed's tensor names."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tofy_core.config import ModelConfig, TrainConfig
+from tofy_core.data.vocab import FIRST_WORD_ID
+
+LN_EPS = 1e-5
+
+
+def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
+    """sin at even, cos at odd channels, base 10000, no scaling (the seed's table)."""
+    position = torch.arange(length, dtype=torch.float32).unsqueeze(1)
+    rate = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    table = torch.zeros(length, dim)
+    table[:, 0::2] = torch.sin(position * rate)
+    table[:, 1::2] = torch.cos(position * rate)[:, : dim // 2]
+    return table
+
+
+class SelfAttention(nn.Module):
+    """Multi-head attention with one fused qkv projection and SDPA; padded keys are masked."""
+
+    def __init__(self, dim: int, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None) -> torch.Tensor:
+        batch, length, dim = x.shape
+        qkv = self.qkv(x).view(batch, length, 3, self.heads, dim // self.heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask)
+        return self.out(y.transpose(1, 2).reshape(batch, length, dim))
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: x + attn(LN x), x + FFN(LN x) with a 4× GELU FFN."""
+
+    def __init__(self, dim: int, heads: int) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(dim, eps=LN_EPS)
+        self.attn = SelfAttention(dim, heads)
+        self.ln2 = nn.LayerNorm(dim, eps=LN_EPS)
+        self.ff1 = nn.Linear(dim, 4 * dim)
+        self.ff2 = nn.Linear(4 * dim, dim)
+
+    def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x), key_mask)
+        return x + self.ff2(F.gelu(self.ff1(self.ln2(x))))
+
+
+class Encoder(nn.Module):
+    """Token embedding + sinusoidal positions → blocks → final LayerNorm."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(config.effective_vocab, config.dim)
+        nn.init.normal_(self.embed.weight, std=0.02)
+        self.register_buffer(
+            "positions", sinusoidal_positions(config.max_seq, config.dim), persistent=False
+        )
+        self.blocks = nn.ModuleList(Block(config.dim, config.heads) for _ in range(config.layers))
+        self.ln_final = nn.LayerNorm(config.dim, eps=LN_EPS)
+
+    def forward(self, ids: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.embed(ids) + self.positions[: ids.shape[1]]
+        key_mask = None
+        if padding is not None and not bool(padding.all()):
+            key_mask = padding[:, None, None, :]
+        for block in self.blocks:
+            x = block(x, key_mask)
+        return self.ln_final(x)
+
+
+class Predictor(nn.Module):
+    """fc2(ReLU(fc1(h))): maps an encoder state to the predicted word embedding."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(dim, dim)
+        self.fc2 = nn.Linear(dim, dim)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.fc2(F.relu(self.fc1(h)))
+
+
+@dataclass
+class LossParts:
+    """The total loss and its parts; tensors, so nothing syncs until a log step asks."""
+
+    total: torch.Tensor
+    mse: torch.Tensor
+    ce: torch.Tensor
+    align: torch.Tensor
+    accuracy: torch.Tensor
+
+
+class LatentModel(nn.Module):
+    """Online encoder + predictor, and the EMA target table the predictions are scored against.
+
+    Only the teacher's embedding table enters the loss, so that table is all the teacher keeps:
+    the EMA costs one vocab×dim update instead of a whole encoder copy."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = Encoder(config)
+        self.predictor = Predictor(config.dim)
+        self.register_buffer("teacher_embed", self.encoder.embed.weight.detach().clone())
+
+    def predict(self, ids: torch.Tensor, padding: torch.Tensor, masked: torch.Tensor):
+        """Encoder states and predicted embeddings at the masked positions."""
+        hidden = self.encoder(ids, padding)[masked]
+        return hidden, self.predictor(hidden)
+
+    def unit_targets(self) -> torch.Tensor:
+        """Unit-length target rows of every real word (specials excluded)."""
+        return F.normalize(self.teacher_embed[FIRST_WORD_ID:], dim=-1)
+
+    def loss(
+        self,
+        ids: torch.Tensor,
+        padding: torch.Tensor,
+        masked: torch.Tensor,
+        targets: torch.Tensor,
+        train: TrainConfig,
+        negative_ids: torch.Tensor | None = None,
+    ) -> LossParts:
+        """`mse·mean((p̂−t̂)²) + ce·CE(cosines/τ) + align·mean(1−cos(h,t̂))`, negatives from the
+        teacher table: every real word, or the given sampled ids (M, k)."""
+        hidden, predicted = self.predict(ids, padding, masked)
+        p_unit = F.normalize(predicted, dim=-1)
+        t_unit = F.normalize(self.teacher_embed[targets], dim=-1)
+        mse = (p_unit - t_unit).pow(2).mean()
+        if negative_ids is None:
+            logits = p_unit @ self.unit_targets().T / train.temperature
+            labels = targets - FIRST_WORD_ID
+        else:
+            negatives = F.normalize(self.teacher_embed[negative_ids], dim=-1)
+            positive = (p_unit * t_unit).sum(-1, keepdim=True)
+            others = torch.einsum("md,mkd->mk", p_unit, negatives)
+            logits = torch.cat([positive, others], dim=1) / train.temperature
+            labels = torch.zeros_like(targets)
+        ce = F.cross_entropy(logits, labels)
+        align = (1 - F.cosine_similarity(hidden, t_unit, dim=-1)).mean()
+        total = train.mse_weight * mse + train.ce_weight * ce + train.align_weight * align
+        accuracy = (logits.detach().argmax(-1) == labels).float().mean()
+        return LossParts(total, mse.detach(), ce.detach(), align.detach(), accuracy)
+
+    @torch.no_grad()
+    def ema_update(self, momentum: float) -> None:
+        """teacher ← m·teacher + (1−m)·online embedding, in place."""
+        self.teacher_embed.mul_(momentum).add_(self.encoder.embed.weight, alpha=1 - momentum)
+
+    def configure_optimizer(self, train: TrainConfig, device: torch.device):
+        """AdamW with weight decay on matrices only; fused kernels where the build has them."""
+        decay = [p for p in self.parameters() if p.requires_grad and p.dim() >= 2]
+        no_decay = [p for p in self.parameters() if p.requires_grad and p.dim() < 2]
+        groups = [
+            {"params": decay, "weight_decay": train.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ]
+        try:
+            return torch.optim.AdamW(groups, lr=train.lr, betas=(0.9, 0.999), fused=True)
+        except (RuntimeError, TypeError):
+            return torch.optim.AdamW(groups, lr=train.lr, betas=(0.9, 0.999), foreach=True)
+
+
+def sample_negatives(
+    targets: torch.Tensor, count: int, vocab_size: int, generator: torch.Generator
+) -> torch.Tensor:
+    """`count` real-word ids per target, uniform, never a special and never the target."""
+    words = vocab_size - FIRST_WORD_ID
+    if words < 2:
+        raise ValueError("sampled negatives need at least two real words")
+    drawn = torch.randint(0, words - 1, (targets.numel(), count), generator=generator)
+    drawn = drawn.to(targets.device) + FIRST_WORD_ID
+    return drawn + (drawn >= targets.unsqueeze(1)).long()
+
+
+# --- seed tensor names ------------------------------------------------------------------
+
+
+def export_tensors(model: LatentModel) -> dict[str, torch.Tensor]:
+    """Weights under the seed's names (q/k/v split out of the fused projection)."""
+    out: dict[str, torch.Tensor] = {}
+    enc = model.encoder
+    out["encoder.embed.weight"] = enc.embed.weight
+    for i, block in enumerate(enc.blocks):
+        prefix = f"encoder.block_{i}"
+        for part, tensor in zip(("q", "k", "v"), block.attn.qkv.weight.chunk(3), strict=True):
+            out[f"{prefix}.attn.{part}_proj.weight"] = tensor
+        for part, tensor in zip(("q", "k", "v"), block.attn.qkv.bias.chunk(3), strict=True):
+            out[f"{prefix}.attn.{part}_proj.bias"] = tensor
+        out[f"{prefix}.attn.out_proj.weight"] = block.attn.out.weight
+        out[f"{prefix}.attn.out_proj.bias"] = block.attn.out.bias
+        for name in ("ln1", "ln2", "ff1", "ff2"):
+            module = getattr(block, name)
+            out[f"{prefix}.{name}.weight"] = module.weight
+            out[f"{prefix}.{name}.bias"] = module.bias
+    out["encoder.ln_final.weight"] = enc.ln_final.weight
+    out["encoder.ln_final.bias"] = enc.ln_final.bias
+    for name in ("fc1", "fc2"):
+        out[f"predictor.{name}.weight"] = getattr(model.predictor, name).weight
+        out[f"predictor.{name}.bias"] = getattr(model.predictor, name).bias
+    out["teacher.embed.weight"] = model.teacher_embed
+    return {k: v.detach().contiguous().cpu() for k, v in out.items()}
+
+
+def import_tensors(model: LatentModel, tensors: dict[str, torch.Tensor]) -> list[str]:
+    """Load seed-named tensors into the model; returns the names the file lacked
+    (a seed file has no teacher table: the online embedding stands in for it)."""
+    expected = export_tensors(model)
+    missing = [name for name in expected if name not in tensors]
+    state: dict[str, torch.Tensor] = {}
+    enc_blocks = len(model.encoder.blocks)
+    for i in range(enc_blocks):
+        prefix = f"encoder.block_{i}"
+        for kind in ("weight", "bias"):
+            parts = [tensors.get(f"{prefix}.attn.{p}_proj.{kind}") for p in ("q", "k", "v")]
+            if all(p is not None for p in parts):
+                state[f"encoder.blocks.{i}.attn.qkv.{kind}"] = torch.cat(parts, dim=0)
+            out = tensors.get(f"{prefix}.attn.out_proj.{kind}")
+            if out is not None:
+                state[f"encoder.blocks.{i}.attn.out.{kind}"] = out
+            for name in ("ln1", "ln2", "ff1", "ff2"):
+                value = tensors.get(f"{prefix}.{name}.{kind}")
+                if value is not None:
+                    state[f"encoder.blocks.{i}.{name}.{kind}"] = value
+    for name in ("encoder.embed.weight", "encoder.ln_final.weight", "encoder.ln_final.bias"):
+        if name in tensors:
+            state[name] = tensors[name]
+    for name in ("fc1", "fc2"):
+        for kind in ("weight", "bias"):
+            key = f"predictor.{name}.{kind}"
+            if key in tensors:
+                state[key] = tensors[key]
+    teacher = tensors.get("teacher.embed.weight", tensors.get("encoder.embed.weight"))
+    if teacher is not None:
+        state["teacher_embed"] = teacher
+    own = model.state_dict()
+    for key, value in state.items():
+        if own[key].shape != value.shape:
+            raise ValueError(
+                f"{key}: file has shape {tuple(value.shape)}, model {tuple(own[key].shape)}"
+            )
+    model.load_state_dict(state, strict=False)
+    return missing

@@ -1,0 +1,244 @@
+"""Run folders under `<data>/runs/<run-id>/`: create, list, open, delete; atomic writes so a
+crash never leaves a torn file."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tofy_core import paths
+from tofy_core.config import RunConfig
+from tofy_core.errors import RunNotFoundError, TofyError
+
+RUN_FILE = "run.json"
+CONFIG_FILE = "config.json"
+MODEL_FILE = "model.safetensors"
+STATE_FILE = "state.safetensors"
+VOCAB_FILE = "vocab.txt"
+METRICS_FILE = "metrics.jsonl"
+STATUSES = ("running", "finished", "stopped", "failed")
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def new_run_id(name: str = "") -> str:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:24]
+    suffix = secrets.token_hex(2)
+    return f"{stamp}-{slug}-{suffix}" if slug else f"{stamp}-{suffix}"
+
+
+def check_run_id(run_id: str) -> str:
+    if not _RUN_ID.match(run_id):
+        raise TofyError(
+            f"run id {run_id!r} is not valid: use letters, digits, '.', '_' and '-' (max 100)"
+        )
+    return run_id
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class RunInfo:
+    """What `run.json` says about a run, plus where it lives."""
+
+    run_id: str
+    path: Path
+    name: str = ""
+    status: str = "running"
+    dataset: str = ""
+    created: str = ""
+    updated: str = ""
+    pid: int | None = None
+    error: str = ""
+    step: int = 0
+    steps: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_live(self) -> bool:
+        """Running and its process still exists (a killed trainer leaves `running` behind)."""
+        return self.status == "running" and pid_alive(self.pid)
+
+    @property
+    def shown_status(self) -> str:
+        if self.status == "running" and not self.is_live:
+            return "interrupted"
+        return self.status
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.run_id,
+            "name": self.name,
+            "status": self.status,
+            "dataset": self.dataset,
+            "created": self.created,
+            "updated": self.updated,
+            "pid": self.pid,
+            "error": self.error,
+            "step": self.step,
+            "steps": self.steps,
+            **self.extra,
+        }
+
+
+def _info_from_json(path: Path, data: dict[str, Any]) -> RunInfo:
+    known = {"id", "name", "status", "dataset", "created", "updated", "pid", "error"}
+    known |= {"step", "steps"}
+    return RunInfo(
+        run_id=path.name,
+        path=path,
+        name=str(data.get("name", "")),
+        status=str(data.get("status", "failed")),
+        dataset=str(data.get("dataset", "")),
+        created=str(data.get("created", "")),
+        updated=str(data.get("updated", "")),
+        pid=data.get("pid"),
+        error=str(data.get("error", "")),
+        step=int(data.get("step", 0) or 0),
+        steps=int(data.get("steps", 0) or 0),
+        extra={k: v for k, v in data.items() if k not in known},
+    )
+
+
+def write_info(info: RunInfo) -> None:
+    info.updated = now_iso()
+    atomic_write_json(info.file(RUN_FILE), info.to_json())
+
+
+def create_run(config: RunConfig, run_id: str | None = None) -> RunInfo:
+    """A fresh folder with run.json and config.json; refuses to reuse an existing id."""
+    run_id = check_run_id(run_id or new_run_id(config.train.name))
+    path = paths.runs_dir() / run_id
+    try:
+        path.mkdir(parents=True)
+    except FileExistsError:
+        raise TofyError(f"a run named {run_id!r} already exists: pick another --run-id") from None
+    info = RunInfo(
+        run_id=run_id,
+        path=path,
+        name=config.train.name or run_id,
+        status="running",
+        dataset=config.train.data or "(default corpus)",
+        created=now_iso(),
+        pid=os.getpid(),
+        steps=config.train.steps,
+    )
+    atomic_write_json(info.file(CONFIG_FILE), config.to_dict())
+    write_info(info)
+    return info
+
+
+def read_info(path: Path) -> RunInfo:
+    try:
+        data = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise TofyError(f"run folder {path} has no readable run.json ({exc})") from None
+    if not isinstance(data, dict):
+        raise TofyError(f"run folder {path} has a run.json that is not an object")
+    return _info_from_json(path, data)
+
+
+def read_config(info: RunInfo) -> RunConfig:
+    try:
+        data = json.loads(info.file(CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise TofyError(f"run {info.run_id} has no readable config.json ({exc})") from None
+    return RunConfig.from_dict(data)
+
+
+def list_runs() -> list[RunInfo]:
+    """Every readable run, newest first; folders without run.json are skipped."""
+    found = []
+    for path in paths.runs_dir().iterdir():
+        if path.is_dir() and (path / RUN_FILE).is_file():
+            try:
+                found.append(read_info(path))
+            except TofyError:
+                continue
+    return sorted(found, key=lambda info: (info.created, info.run_id), reverse=True)
+
+
+def open_run(ref: str) -> RunInfo:
+    """A run by exact id, by a unique id prefix, by name, or by folder path."""
+    candidate = Path(ref).expanduser()
+    if (candidate / RUN_FILE).is_file():
+        return read_info(candidate)
+    runs = list_runs()
+    for matcher in (
+        lambda r: r.run_id == ref,
+        lambda r: r.run_id.startswith(ref),
+        lambda r: r.name == ref,
+    ):
+        hits = [r for r in runs if matcher(r)]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            ids = ", ".join(r.run_id for r in hits[:5])
+            raise RunNotFoundError(f"{ref!r} matches several runs ({ids}): give the full id")
+    raise RunNotFoundError(f"no run {ref!r}: see `tofy runs` for the ids")
+
+
+def delete_run(ref: str) -> RunInfo:
+    info = open_run(ref)
+    if info.is_live:
+        raise TofyError(f"run {info.run_id} is still training (pid {info.pid}): stop it first")
+    shutil.rmtree(info.path)
+    return info
+
+
+def wait_for_file(path: Path, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            return True
+        time.sleep(0.05)
+    return path.exists()

@@ -1,0 +1,424 @@
+"""The training loop, split into small named steps: make_batch → forward_loss →
+optimizer_step → ema_update → maybe_log / maybe_eval / maybe_checkpoint.
+
+Every schedule (learning rate, EMA momentum) is a pure function of the step and the data
+sampler's RNG state is saved, so a stopped run resumes exactly where it left off."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from tofy_core import checkpoint, runs
+from tofy_core.config import RunConfig, TrainConfig
+from tofy_core.data.masking import BatchSampler, MaskedBatch, TokenTable, eval_batches
+from tofy_core.data.text import Corpus, load_corpus
+from tofy_core.data.vocab import FIRST_WORD_ID, Vocab
+from tofy_core.errors import CheckpointError, TofyError
+from tofy_core.events import EventWriter
+from tofy_core.model import LatentModel, import_tensors, sample_negatives
+
+EventListener = Callable[[dict[str, Any]], None]
+COLLAPSE_SAMPLE = 256
+
+
+def get_lr(step: int, train: TrainConfig) -> float:
+    """Linear warmup, then cosine from `lr` down to `min_lr` at the last step."""
+    warmup = train.warmup_steps()
+    if step < warmup:
+        return train.lr * (step + 1) / warmup
+    span = max(train.steps - warmup, 1)
+    progress = min((step - warmup) / span, 1.0)
+    return train.min_lr + 0.5 * (train.lr - train.min_lr) * (1 + math.cos(math.pi * progress))
+
+
+def get_momentum(step: int, train: TrainConfig) -> float:
+    """EMA momentum, linear from `ema_start` to `ema_end` over the run."""
+    fraction = min(step / max(train.steps, 1), 1.0)
+    return train.ema_start + (train.ema_end - train.ema_start) * fraction
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TofyError("--device cuda was asked for but no CUDA GPU is available: use cpu/auto")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+@dataclass
+class TrainingData:
+    """Vocabulary and pre-tokenized tables of one corpus, split into train and held-out."""
+
+    corpus: Corpus
+    vocab: Vocab
+    train_table: TokenTable
+    eval_table: TokenTable
+
+    def sizes(self) -> dict[str, int]:
+        return {
+            "phrases": len(self.corpus.phrases),
+            "skipped_lines": self.corpus.skipped,
+            "train_rows": len(self.train_table),
+            "eval_rows": len(self.eval_table),
+            "vocab": len(self.vocab),
+        }
+
+
+def prepare_data(
+    config: RunConfig, vocab: Vocab | None = None, refresh: bool = False, progress=None
+) -> TrainingData:
+    """Read the corpus, build (or reuse, on resume) the vocab and split off held-out phrases."""
+    corpus = load_corpus(config.train.data, config.model.lowercase, refresh, progress)
+    phrases = list(corpus.phrases)
+    random.Random(config.train.seed).shuffle(phrases)
+    held = 0
+    if config.train.holdout > 0 and len(phrases) >= 2:
+        held = max(1, round(len(phrases) * config.train.holdout))
+    eval_phrases, train_phrases = phrases[:held], phrases[held:]
+    if vocab is None:
+        vocab = Vocab.build(corpus.phrases, config.model.max_vocab)
+    if vocab.word_count() < 2:
+        raise TofyError(f"{corpus.source} yields fewer than 2 distinct words: give more text")
+    encode = vocab.encode
+    seq = config.model.max_seq
+    train_table = TokenTable.from_phrases([encode(p) for p in train_phrases], seq)
+    eval_table = TokenTable.from_phrases(
+        [encode(p) for p in eval_phrases[: config.train.eval_phrases]], seq
+    )
+    if len(train_table) == 0:
+        raise TofyError(f"{corpus.source} has no phrase left for training after the held-out split")
+    return TrainingData(corpus, vocab, train_table, eval_table)
+
+
+def memory_reading(device: torch.device) -> dict[str, Any]:
+    if device.type == "cuda":
+        return {
+            "mem_kind": "cuda",
+            "mem_allocated": torch.cuda.memory_allocated(device),
+            "mem_reserved": torch.cuda.memory_reserved(device),
+            "mem_peak": torch.cuda.max_memory_allocated(device),
+        }
+    import psutil
+
+    return {"mem_kind": "rss", "mem_rss": psutil.Process(os.getpid()).memory_info().rss}
+
+
+class Trainer:
+    """Runs one run's training from its current step to `train.steps`, writing events,
+    checkpoints and run.json; `request_stop()` (e.g. from a signal) ends it cleanly."""
+
+    def __init__(
+        self,
+        run: runs.RunInfo,
+        config: RunConfig,
+        data: TrainingData,
+        listeners: list[EventListener] | None = None,
+    ) -> None:
+        self.run = run
+        self.config = config
+        self.train = config.train
+        self.data = data
+        self.listeners = listeners or []
+        self.device = pick_device(self.train.device)
+        config.model.vocab_size = len(data.vocab)
+        torch.manual_seed(self.train.seed)
+        self.model = LatentModel(config.model).to(self.device)
+        self.optimizer = self.model.configure_optimizer(self.train, self.device)
+        self.sampler = BatchSampler(data.train_table, len(data.vocab), self.train.seed)
+        self.step = 0
+        self.last_good_step: int | None = None
+        self.stop_requested = False
+        self.events = EventWriter(run.file(runs.METRICS_FILE))
+        self._eval = eval_batches(data.eval_table, len(data.vocab), batch=64)
+        sample = min(COLLAPSE_SAMPLE, len(data.vocab) - FIRST_WORD_ID)
+        self._collapse_ids = torch.arange(FIRST_WORD_ID, FIRST_WORD_ID + sample)
+        self._forward = self.model.loss
+        if self.train.compile:
+            self._forward = torch.compile(self.model.loss)
+
+    # --- setup -----------------------------------------------------------------------------
+
+    def resume_from_files(self) -> None:
+        """Load weights, teacher, Adam moments, step and RNG state from the run folder."""
+        weights = checkpoint.load_weights(self.run.file(runs.MODEL_FILE))
+        saved = weights.config
+        if saved is not None:
+            mine = self.config.model
+            for name in ("dim", "layers", "heads", "max_seq", "vocab_size"):
+                if getattr(saved, name) != getattr(mine, name):
+                    raise CheckpointError(
+                        f"the saved model has {name}={getattr(saved, name)} but the run asks for "
+                        f"{getattr(mine, name)}: a run's model size cannot change on resume"
+                    )
+        if weights.metadata.get("vocab_hash") not in (None, self.data.vocab.digest()):
+            raise CheckpointError("the run's vocab.txt does not match its weights file")
+        checkpoint.build_model(weights, self.config.model)  # validates shapes with a clear error
+        import_tensors(self.model, weights.tensors)
+        step, rng = checkpoint.load_state(
+            self.run.file(runs.STATE_FILE), self.model, self.optimizer
+        )
+        if step != weights.step:
+            raise CheckpointError(
+                f"model (step {weights.step}) and state (step {step}) files disagree"
+            )
+        if "sampler" in rng:
+            self.sampler.set_state(rng["sampler"])
+        if "torch" in rng:
+            torch.set_rng_state(rng["torch"])
+        self.step = step
+        self.last_good_step = step
+
+    def load_initial_weights(self, path) -> None:
+        """Start from another checkpoint's weights (the seed's --latent-from-checkpoint)."""
+        weights = checkpoint.load_weights(path)
+        rows, dim = weights.tensors["encoder.embed.weight"].shape
+        if rows != len(self.data.vocab) or dim != self.config.model.dim:
+            raise CheckpointError(
+                f"{path} has a {rows}×{dim} embedding but this run needs "
+                f"{len(self.data.vocab)}×{self.config.model.dim}: match --dim/max_vocab to the "
+                "checkpoint and keep its vocab file beside it"
+            )
+        try:
+            missing = import_tensors(self.model, weights.tensors)
+        except ValueError as exc:
+            raise CheckpointError(f"{path} does not fit this model: {exc}") from None
+        required = [m for m in missing if m != "teacher.embed.weight"]
+        if required:
+            raise CheckpointError(f"{path} lacks {required[0]}: not a complete checkpoint")
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        record = self.events.write(kind, **fields)
+        for listener in self.listeners:
+            listener(record)
+
+    def request_stop(self) -> None:
+        self.stop_requested = True
+
+    # --- one step --------------------------------------------------------------------------
+
+    def make_batch(self) -> MaskedBatch:
+        batch = self.sampler.sample(
+            self.train.batch, self.train.mask_rate, self.train.masks_per_seq
+        )
+        return batch.to(self.device, non_blocking=True)
+
+    def forward_loss(self, batch: MaskedBatch):
+        negatives = None
+        if self.train.negatives:
+            negatives = sample_negatives(
+                batch.targets, self.train.negatives, len(self.data.vocab), self.sampler.generator
+            )
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            return self._forward(
+                batch.inputs, batch.padding, batch.masked, batch.targets, self.train, negatives
+            )
+
+    def optimizer_step(self, loss: torch.Tensor) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = get_lr(self.step, self.train)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.train.grad_clip)
+        self.optimizer.step()
+
+    def ema_update(self) -> None:
+        self.model.ema_update(get_momentum(self.step, self.train))
+
+    # --- the loop --------------------------------------------------------------------------
+
+    def fit(self) -> str:
+        """Train until the last step, a stop request or a non-finite loss; returns the status."""
+        self._emit_start()
+        self.data.vocab.save(self.run.file(runs.VOCAB_FILE))
+        try:
+            healthy = self._loop()
+            if healthy:
+                status, error = ("stopped" if self.stop_requested else "finished"), ""
+            else:
+                status, error = "failed", self._nan_message()
+            if status == "finished" and self.step % self.train.eval_every:
+                self.evaluate()
+        except Exception as exc:
+            self._finish("failed", f"{type(exc).__name__}: {exc}")
+            raise
+        self._finish(status, error)
+        return status
+
+    def _loop(self) -> bool:
+        """The step loop and the final save; False as soon as the loss is not finite."""
+        started = time.monotonic()
+        window = _Window(started, self.device)
+        parts = None
+        while self.step < self.train.steps and not self.stop_requested:
+            batch = self.make_batch()
+            parts = self.forward_loss(batch)
+            self.optimizer_step(parts.total)
+            self.ema_update()
+            self.step += 1
+            window.add(parts, batch.tokens)
+            if self.step % self.train.log_every == 0 or self.step == self.train.steps:
+                if not self.maybe_log(window, started):
+                    return False
+                window = _Window(time.monotonic(), self.device)
+            if self.step % self.train.eval_every == 0:
+                self.evaluate()
+            due = self.step % self.train.checkpoint_every == 0
+            if due and self.step < self.train.steps and not self.save_checkpoint(parts.total):
+                return False
+        if window.steps and not self.maybe_log(window, started):
+            return False
+        return self.save_checkpoint(None)
+
+    def _emit_start(self) -> None:
+        self.emit(
+            "start",
+            run_id=self.run.run_id,
+            config=self.config.to_dict(),
+            parameters=self.config.model.parameter_count(),
+            device=str(self.device),
+            corpus=self.data.sizes(),
+            dataset=self.data.corpus.source,
+            from_cache=self.data.corpus.from_cache,
+            resumed_from=self.step,
+            torch=torch.__version__,
+            threads=torch.get_num_threads(),
+        )
+
+    def maybe_log(self, window: _Window, started: float) -> bool:
+        """Write a `step` event averaged over the window; False when the loss is not finite."""
+        values = window.averages()
+        if not math.isfinite(values["loss"]):
+            return False
+        now = time.monotonic()
+        elapsed = now - window.started
+        per_step = elapsed / max(window.steps, 1)
+        self.emit(
+            "step",
+            step=self.step,
+            steps=self.train.steps,
+            **values,
+            lr=get_lr(self.step - 1, self.train),
+            momentum=get_momentum(self.step - 1, self.train),
+            tokens_per_s=window.tokens / elapsed if elapsed > 0 else 0.0,
+            steps_per_s=window.steps / elapsed if elapsed > 0 else 0.0,
+            elapsed=now - started,
+            eta=per_step * (self.train.steps - self.step),
+            collapse=self.collapse_watch(),
+            **memory_reading(self.device),
+        )
+        return True
+
+    @torch.no_grad()
+    def collapse_watch(self) -> float:
+        """Mean pairwise cosine of a fixed set of target rows: near 1 means collapse."""
+        rows = torch.nn.functional.normalize(
+            self.model.teacher_embed[self._collapse_ids.to(self.device)].float(), dim=-1
+        )
+        n = rows.shape[0]
+        if n < 2:
+            return 0.0
+        total = (rows @ rows.T).sum() - n
+        return float(total / (n * (n - 1)))
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float] | None:
+        """Held-out retrieval of the masked word among all real words, by cosine."""
+        if not self._eval:
+            return None
+        self.model.eval()
+        table = self.model.unit_targets().float()
+        ranks = []
+        for batch in self._eval:
+            batch = batch.to(self.device)
+            _, predicted = self.model.predict(batch.inputs, batch.padding, batch.masked)
+            sims = torch.nn.functional.normalize(predicted.float(), dim=-1) @ table.T
+            target = sims.gather(1, (batch.targets - FIRST_WORD_ID).unsqueeze(1))
+            ranks.append((sims > target).sum(dim=1) + 1)
+        self.model.train()
+        rank = torch.cat(ranks).float()
+        result = {
+            "top1": float((rank <= 1).float().mean()),
+            "top10": float((rank <= 10).float().mean()),
+            "mean_rank": float(rank.mean()),
+            "count": int(rank.numel()),
+            "words": int(table.shape[0]),
+        }
+        self.emit("eval", step=self.step, **result)
+        return result
+
+    def save_checkpoint(self, loss: torch.Tensor | None) -> bool:
+        """Save model + state atomically, unless the weights went non-finite (keep the last)."""
+        if loss is not None and not bool(torch.isfinite(loss)):
+            return False
+        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+            return False
+        model_config = self.config.model
+        checkpoint.save_model(
+            self.run.file(runs.MODEL_FILE),
+            self.model,
+            model_config,
+            self.step,
+            self.data.vocab.digest(),
+        )
+        rng = {"sampler": self.sampler.get_state(), "torch": torch.get_rng_state()}
+        checkpoint.save_state(
+            self.run.file(runs.STATE_FILE), self.model, self.optimizer, self.step, rng
+        )
+        self.last_good_step = self.step
+        self.run.step = self.step
+        runs.write_info(self.run)
+        self.emit("checkpoint", step=self.step, path=str(self.run.file(runs.MODEL_FILE)))
+        return True
+
+    def _nan_message(self) -> str:
+        kept = (
+            f"the checkpoint of step {self.last_good_step} is kept"
+            if self.last_good_step is not None
+            else "no checkpoint had been saved yet"
+        )
+        return f"loss became NaN/inf by step {self.step}: try a lower --lr; {kept}"
+
+    def _finish(self, status: str, error: str) -> None:
+        self.run.status = status
+        self.run.error = error
+        self.run.pid = None
+        runs.write_info(self.run)
+        self.emit(
+            "end", status=status, error=error, step=self.step, last_checkpoint=self.last_good_step
+        )
+        self.events.close()
+
+
+class _Window:
+    """Sums of the loss parts since the last log step, kept on the device (no sync per step)."""
+
+    def __init__(self, started: float, device: torch.device) -> None:
+        self.started = started
+        self.steps = 0
+        self.tokens = 0
+        self.sums = torch.zeros(5, device=device)
+
+    def add(self, parts, tokens: int) -> None:
+        self.steps += 1
+        self.tokens += tokens
+        self.sums += torch.stack(
+            [
+                parts.total.detach().float(),
+                parts.mse.float(),
+                parts.ce.float(),
+                parts.align.float(),
+                parts.accuracy.float(),
+            ]
+        )
+
+    def averages(self) -> dict[str, float]:
+        values = (self.sums / max(self.steps, 1)).tolist()
+        return dict(zip(("loss", "mse", "ce", "align", "accuracy"), values, strict=True))

@@ -159,6 +159,11 @@ def test_a_split_is_chosen_by_file_or_folder_name(split_folder, suffix, expected
     assert lines_of(resolve_hub(f"hub:./splits{suffix}")) == expected
 
 
+def test_split_aliases_share_one_cache_entry(split_folder):
+    assert resolve_hub("hub:./splits@dev").path == resolve_hub("hub:./splits@validation").path
+    assert len(list_cached()) == 1
+
+
 def test_all_reads_every_split_even_with_different_columns(split_folder):
     text = resolve_hub("hub:./splits@all")
     assert sorted(lines_of(text)) == ["dev turn d", "test only c", "train one a", "train two b"]

@@ -141,7 +141,7 @@ def parse_hub_spec(source: str, default_split: str = DEFAULT_SPLIT) -> HubSpec:
     target, split = _split_suffix(body, default_split)
     if _looks_like_path(target):
         folder = Path(target).expanduser().resolve()
-        return HubSpec("folder", str(folder), split)
+        return HubSpec("folder", str(folder), _SPLIT_WORDS.get(split.lower(), split))
     if not _valid_hub_id(target):
         raise DataError(
             f"invalid dataset id {target!r}: use name or owner/name (letters, digits, '-', '_', "

@@ -159,6 +159,15 @@ def test_a_split_is_chosen_by_file_or_folder_name(split_folder, suffix, expected
     assert lines_of(resolve_hub(f"hub:./splits{suffix}")) == expected
 
 
+def test_a_split_asked_separately_must_agree_with_the_source():
+    assert parse_hub_spec("hub:owner/name", split="test").split == "test"
+    assert parse_hub_spec("hub:owner/name@test", split="test").split == "test"
+    with pytest.raises(DataError, match="names split 'test' but 'train' was asked"):
+        parse_hub_spec("hub:owner/name@test", split="train")
+    with pytest.raises(DataError, match="invalid split"):
+        parse_hub_spec("hub:owner/name", split="../up")
+
+
 def test_split_aliases_share_one_cache_entry(split_folder):
     assert resolve_hub("hub:./splits@dev").path == resolve_hub("hub:./splits@validation").path
     assert len(list_cached()) == 1

@@ -117,8 +117,10 @@ def test_split_and_column_choice(chat):
 
 
 def test_a_split_given_twice_must_agree(chat):
-    with pytest.raises(ConfigError, match="names split 'test' but --split says 'train'"):
+    with pytest.raises(DataError, match="names split 'test' but 'train' was asked"):
         prepare_pairs("hub:./chat@test", Path("pairs.txt"), PrepareOptions(split="train"))
+    prepare_pairs("hub:./chat@test", Path("pairs.txt"), PrepareOptions(split="test"))
+    assert written(Path("pairs.txt")) == ["test side q\ttest side a"]
 
 
 def test_a_missing_column_names_the_columns_there(chat):

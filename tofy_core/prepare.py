@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from tofy_core.data.hub import (
-    DEFAULT_SPLIT,
     Progress,
     loaded_source,
     one_line,
@@ -89,11 +88,7 @@ def prepare_pairs(
     """Read `source` (hub id, `hub:` spec or parquet folder) and write its pairs to `output`."""
     options = options or PrepareOptions()
     _check_options(options, output)
-    spec = parse_hub_spec(source, default_split=options.split or DEFAULT_SPLIT)
-    if options.split and spec.split != options.split:
-        raise ConfigError(
-            f"{source} names split {spec.split!r} but --split says {options.split!r}: give one"
-        )
+    spec = parse_hub_spec(source, split=options.split)
     tally = _Tally()
     output.parent.mkdir(parents=True, exist_ok=True)
     with loaded_source(spec) as parts:

@@ -130,41 +130,62 @@ def is_hub_spec(source: str) -> bool:
 # ---------------------------------------------------------------- parsing
 
 
-def parse_hub_spec(source: str, default_split: str = DEFAULT_SPLIT) -> HubSpec:
+def parse_hub_spec(source: str, split: str | None = None) -> HubSpec:
     """Parse `hub:<id>[@split]` or `hub:<folder>[@split]`; refuse anything that is neither.
 
-    The `hub:` prefix is optional here, for commands whose argument is always a dataset."""
+    The `hub:` prefix is optional here, for commands whose argument is always a dataset.
+    `split` is a split asked for separately (`--split`): it must agree with an `@split`."""
     body = source[len(HUB_PREFIX) :] if is_hub_spec(source) else source
     body = body.strip()
     if not body:
         raise DataError("empty hub: source: write hub:<dataset id> or hub:./parquet_folder")
-    target, split = _split_suffix(body, default_split)
+    target, named = _split_suffix(body)
     if _looks_like_path(target):
         folder = Path(target).expanduser().resolve()
-        return HubSpec("folder", str(folder), _SPLIT_WORDS.get(split.lower(), split))
+        return HubSpec("folder", str(folder), _chosen_split(named, split, _folder_split))
     if not _valid_hub_id(target):
         raise DataError(
             f"invalid dataset id {target!r}: use name or owner/name (letters, digits, '-', '_', "
             "'.'), or hub:./folder for a local parquet folder"
         )
-    return HubSpec("hub", target, split)
+    return HubSpec("hub", target, _chosen_split(named, split))
 
 
-def _split_suffix(body: str, default_split: str) -> tuple[str, str]:
+def _split_suffix(body: str) -> tuple[str, str | None]:
     """Cut the last `@split`; a path whose `@` belongs to an existing folder keeps it."""
     target, at, split = body.rpartition("@")
     if not at:
-        return body, default_split
+        return body, None
     if Path(body).expanduser().is_dir() and not Path(target).expanduser().is_dir():
-        return body, default_split
+        return body, None
+    if not target:
+        raise DataError(f"no dataset before @{split}: write hub:<dataset id>@{split}")
+    return target, _checked_split(split)
+
+
+def _chosen_split(
+    named: str | None, asked: str | None, canonical: Callable[[str], str] = str
+) -> str:
+    """The split asked for, or the one the source names, or train; two must agree."""
+    if asked is not None:
+        asked = _checked_split(asked)
+        if named is not None and canonical(named) != canonical(asked):
+            raise DataError(f"the source names split {named!r} but {asked!r} was asked: give one")
+    return canonical(asked or named or DEFAULT_SPLIT)
+
+
+def _checked_split(split: str) -> str:
     if not _SPLIT.fullmatch(split) or ".." in split:
         raise DataError(
             f"invalid split {split!r}: use letters, digits, '_', '-' or '.' "
             "(or @all for every split)"
         )
-    if not target:
-        raise DataError(f"no dataset before @{split}: write hub:<dataset id>@{split}")
-    return target, split
+    return split
+
+
+def _folder_split(split: str) -> str:
+    """The Hub's split aliases (dev, valid, eval, ...) by their canonical name."""
+    return _SPLIT_WORDS.get(split.lower(), split)
 
 
 def _looks_like_path(target: str) -> bool:
@@ -380,7 +401,7 @@ def _folder_data_files(spec: HubSpec) -> dict[str, list[str]]:
     splits = _folder_splits(spec)
     if spec.split == ALL_SPLITS:
         return {name: [str(p) for p in paths] for name, paths in splits.items()}
-    split = _SPLIT_WORDS.get(spec.split.lower(), spec.split)
+    split = spec.split
     if split not in splits:
         have = ", ".join(sorted(splits))
         raise DataError(f"{spec.ident} has no {spec.split!r} split; it has: {have} (or @all)")

@@ -25,22 +25,19 @@ def _clean(value: Any) -> Any:
 
 
 class EventWriter:
-    """Appends events; each line is flushed at once so a reader never waits for a buffer."""
+    """Appends events, opening the file per event: events are rare (log steps), and each
+    line lands whole and at once, so a reader never waits for a buffer."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._file = path.open("a", encoding="utf-8")
 
     def write(self, kind: str, **fields: Any) -> dict[str, Any]:
         if kind not in EVENT_KINDS:
             raise ValueError(f"unknown event kind {kind!r}")
         record = {"event": kind, "time": time.time(), **_clean(fields)}
-        self._file.write(json.dumps(record, separators=(",", ":")) + "\n")
-        self._file.flush()
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, separators=(",", ":")) + "\n")
         return record
-
-    def close(self) -> None:
-        self._file.close()
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:

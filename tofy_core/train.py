@@ -329,14 +329,16 @@ class Trainer:
         return float(total / (n * (n - 1)))
 
     @torch.no_grad()
-    def evaluate(self) -> dict[str, float] | None:
-        """Held-out retrieval of the masked word among all real words, by cosine."""
-        if not self._eval:
+    def evaluate(self, batches: list[MaskedBatch] | None = None) -> dict[str, float] | None:
+        """Held-out retrieval of the masked word among all real words, by cosine; written as
+        an `eval` event unless other `batches` (e.g. training phrases) are scored."""
+        chosen = self._eval if batches is None else batches
+        if not chosen:
             return None
         self.model.eval()
         table = self.model.unit_targets().float()
         ranks = []
-        for batch in self._eval:
+        for batch in chosen:
             batch = batch.to(self.device)
             _, predicted = self.model.predict(batch.inputs, batch.padding, batch.masked)
             sims = torch.nn.functional.normalize(predicted.float(), dim=-1) @ table.T
@@ -351,7 +353,8 @@ class Trainer:
             "count": int(rank.numel()),
             "words": int(table.shape[0]),
         }
-        self.emit("eval", step=self.step, **result)
+        if batches is None:
+            self.emit("eval", step=self.step, **result)
         return result
 
     def save_checkpoint(self, loss: torch.Tensor | None) -> bool:
@@ -394,7 +397,6 @@ class Trainer:
         self.emit(
             "end", status=status, error=error, step=self.step, last_checkpoint=self.last_good_step
         )
-        self.events.close()
 
 
 class _Window:

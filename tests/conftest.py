@@ -1,0 +1,66 @@
+"""Shared fixtures: every test gets its own TOFY_HOME, and small corpora to train on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+TINY_PHRASES = [
+    "so how have you been lately?",
+    "how have you been doing these days?",
+    "i have been busy with work lately.",
+    "we went to the park on sunday.",
+    "she likes to read books at night.",
+    "the weather is nice today.",
+    "do you want to get coffee later?",
+    "i am going to the store now.",
+    "my brother plays guitar every day.",
+    "what did you eat for dinner?",
+    "we watched a movie last night.",
+    "the dog is sleeping on the couch.",
+    "can you call me tomorrow morning?",
+    "i think it will rain later.",
+    "they are moving to a new city.",
+    "how was your trip to the beach?",
+    "i have been feeling tired lately.",
+    "let us meet at the cafe at noon.",
+    "he has been working on his car.",
+    "have you been to the new museum?",
+]
+
+
+@pytest.fixture(autouse=True)
+def tofy_home(tmp_path_factory, monkeypatch) -> Path:
+    home = tmp_path_factory.mktemp("tofy_home")
+    monkeypatch.setenv("TOFY_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path) -> Path:
+    path = tmp_path / "tiny.txt"
+    path.write_text("\n".join(f"{p}\tok." for p in TINY_PHRASES) + "\n", encoding="utf-8")
+    return path
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120, **env: str):
+    """`python -m tofy_core ARGS` in a subprocess with the test's TOFY_HOME."""
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "tofy_core", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO,
+        env=full_env,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+TINY_MODEL_ARGS = ("--dim", "16", "--layers", "1", "--heads", "2", "--batch", "4")

@@ -1,0 +1,124 @@
+"""TofyApp: three modes (Train, Models, Diff) switched by keys, help, themes, a command
+palette, and a quit that never leaves a training child behind unless asked to.
+
+Start-up imports no torch: the engine modules used here are the torch-free ones, and the
+trainer runs in a child process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from tofy_tui.commands import TofyCommands
+from tofy_tui.screens.diff import DiffScreen
+from tofy_tui.screens.models import ModelsScreen
+from tofy_tui.screens.train import TrainScreen
+from tofy_tui.training import Launcher
+
+
+class TofyApp(App):
+    TITLE = "Tofy"
+    CSS_PATH = "tofy.tcss"
+    MODES: ClassVar[dict[str, Callable[[], Screen]]] = {
+        "train": TrainScreen,
+        "models": ModelsScreen,
+        "diff": DiffScreen,
+    }
+    DEFAULT_MODE = "train"
+    COMMANDS = App.COMMANDS | {TofyCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "switch_mode('train')", "Train", id="app.train"),
+        Binding("2", "switch_mode('models')", "Models", id="app.models"),
+        Binding("3", "switch_mode('diff')", "Diff", id="app.diff"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit-any"),
+        Binding("ctrl+t", "toggle_dark", "Dark/light", show=False, id="app.theme"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.launcher = Launcher()
+
+    def on_mount(self) -> None:
+        if not self.is_headless:  # a terminal closing or `kill` must not orphan the child
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(sig, self.exit)
+
+    def on_unmount(self) -> None:
+        self.launcher.stop_all()
+
+    async def action_train(self, action: str) -> None:
+        """Run a Train screen action from anywhere (the command palette)."""
+        await self.switch_mode("train")
+        await self.run_action(f"screen.{action}")
+
+    def action_help(self) -> None:
+        from tofy_tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        sections = [
+            ("Everywhere", list(self.BINDINGS)),
+            (f"{self.screen.SUB_TITLE} screen", list(self.screen.BINDINGS)),
+        ]
+        self.push_screen(HelpScreen(sections))
+
+    async def action_quit(self) -> None:
+        from tofy_tui.screens.quit import QuitScreen
+
+        running = self.launcher.running()
+        if not running:
+            self.exit()
+            return
+        if isinstance(self.screen, QuitScreen):
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == "leave":
+                left = self.launcher.detach_all()
+                self.exit(message=_left_message(left))
+            elif choice == "stop":
+                self.notify("Stopping training: saving a checkpoint…", timeout=30)
+                self._stop_then_exit()
+
+        self.push_screen(QuitScreen([child.run_id for child in running]), answered)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C (with nothing selected to copy) quits the same careful way as q."""
+        self.run_worker(self.action_quit(), exclusive=True, group="quit-ask")
+
+    @work(thread=True, exclusive=True, group="quit", exit_on_error=False)
+    def _stop_then_exit(self) -> None:
+        self.launcher.stop_all()
+        self.call_from_thread(self.exit)
+
+
+def _left_message(children) -> str:
+    lines = [
+        f"training continues in the background: run {c.run_id} (pid {c.pid})" for c in children
+    ]
+    lines.append("watch it with `tofy-tui` (w) or list runs with `tofy runs`")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    app = TofyApp()
+    try:
+        app.run()
+    finally:
+        app.launcher.stop_all()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""A run's history as the monitor shows it: every event kept, series smoothed and
+downsampled to a few hundred points for the plots."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_POINTS = 300
+MIB = 1024 * 1024
+STEP_KEYS = ("loss", "mse", "ce", "align", "accuracy", "lr", "momentum", "tokens_per_s")
+MEMORY_KEYS = ("mem_rss", "mem_allocated", "mem_reserved", "mem_peak")
+DEFAULT_WEIGHTS = {"mse": 20.0, "ce": 1.0, "align": 0.1}
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a plot."""
+
+    label: str
+    xs: list[float]
+    ys: list[float]
+    right: bool = False  # drawn against the right-hand axis
+
+
+def _number(value: Any) -> float:
+    """A JSON value as a float; NaN/inf arrive as strings and stay non-finite."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def downsample(xs: list[float], ys: list[float], limit: int = MAX_POINTS):
+    """At most `limit` points: the mean of each bucket, at the bucket's last x."""
+    if len(xs) <= limit:
+        return list(xs), list(ys)
+    out_x, out_y = [], []
+    size = len(xs) / limit
+    for bucket in range(limit):
+        lo, hi = int(bucket * size), int((bucket + 1) * size)
+        values = [y for y in ys[lo:hi] if math.isfinite(y)]
+        if values:
+            out_x.append(xs[hi - 1])
+            out_y.append(sum(values) / len(values))
+    return out_x, out_y
+
+
+def smooth(ys: list[float], span: float | None = None) -> list[float]:
+    """Exponential moving average; the span grows with the history (1 for a few points)."""
+    if not ys:
+        return []
+    span = span if span is not None else min(max(len(ys) / 25, 1.0), 50.0)
+    alpha = 2.0 / (span + 1.0)
+    out, current = [], None
+    for y in ys:
+        if math.isfinite(y):
+            current = y if current is None else current + alpha * (y - current)
+        out.append(current if current is not None else math.nan)
+    return out
+
+
+def _finite(xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:
+    pairs = [(x, y) for x, y in zip(xs, ys, strict=True) if math.isfinite(y)]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+@dataclass
+class RunHistory:
+    """Everything a run has reported so far."""
+
+    start: dict[str, Any] | None = None
+    last_step: dict[str, Any] | None = None
+    end: dict[str, Any] | None = None
+    steps: list[float] = field(default_factory=list)
+    values: dict[str, list[float]] = field(default_factory=dict)
+    eval_steps: list[float] = field(default_factory=list)
+    evals: dict[str, list[float]] = field(default_factory=dict)
+    last_eval: dict[str, Any] | None = None
+    recent: deque = field(default_factory=lambda: deque(maxlen=200))
+    version: int = 0
+
+    def add(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        self.recent.append(event)
+        self.version += 1
+        if kind == "start":
+            self.start = event
+        elif kind == "step":
+            self.last_step = event
+            self.steps.append(_number(event.get("step")))
+            for key in (*STEP_KEYS, *MEMORY_KEYS):
+                self.values.setdefault(key, []).append(_number(event.get(key)))
+        elif kind == "eval":
+            self.last_eval = event
+            self.eval_steps.append(_number(event.get("step")))
+            for key in ("top1", "top10", "mean_rank"):
+                self.evals.setdefault(key, []).append(_number(event.get(key)))
+        elif kind == "end":
+            self.end = event
+
+    def extend(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            self.add(event)
+
+    # ---------------------------------------------------------------- facts
+
+    @property
+    def total_steps(self) -> int:
+        if self.last_step is not None:
+            return int(_number(self.last_step.get("steps")) or 0)
+        if self.start is not None:
+            train = self.start.get("config", {}).get("train", {})
+            return int(train.get("steps", 0) or 0)
+        return 0
+
+    @property
+    def step(self) -> int:
+        if self.end is not None and isinstance(self.end.get("step"), int):
+            return self.end["step"]
+        return int(self.steps[-1]) if self.steps else 0
+
+    def weights(self) -> dict[str, float]:
+        train = (self.start or {}).get("config", {}).get("train", {})
+        return {
+            part: float(train.get(f"{part}_weight", default))
+            for part, default in DEFAULT_WEIGHTS.items()
+        }
+
+    @property
+    def memory_kind(self) -> str:
+        return str((self.last_step or {}).get("mem_kind", ""))
+
+    # ---------------------------------------------------------------- plot series
+
+    def _series(self, label: str, key: str, scale: float = 1.0, smoothed: bool = False):
+        ys = [y * scale for y in self.values.get(key, [])]
+        if smoothed:
+            ys = smooth(ys)
+        xs, ys = downsample(*_finite(self.steps, ys))
+        return Series(label, xs, ys)
+
+    def loss_series(self) -> list[Series]:
+        """Total loss and its weighted parts (they add up to the total), smoothed."""
+        weights = self.weights()
+        lines = [self._series("total", "loss", smoothed=True)]
+        for part in ("ce", "mse", "align"):
+            label = f"{part}×{weights[part]:g}"
+            lines.append(self._series(label, part, weights[part], smoothed=True))
+        return lines
+
+    def accuracy_series(self) -> list[Series]:
+        """Held-out top-1/top-10 retrieval (eval events) and the training accuracy."""
+        lines = []
+        for key, label in (("top1", "held-out top-1"), ("top10", "held-out top-10")):
+            xs, ys = downsample(*_finite(self.eval_steps, self.evals.get(key, [])))
+            lines.append(Series(label, xs, [y * 100 for y in ys]))
+        train = self._series("train acc", "accuracy", 100.0, smoothed=True)
+        return [*lines, train]
+
+    def memory_series(self) -> tuple[str, list[Series]]:
+        """Memory in MiB: CUDA allocated and reserved on a GPU, process RSS on CPU."""
+        if self.memory_kind == "cuda":
+            return "CUDA memory (MiB)", [
+                self._series("allocated", "mem_allocated", 1 / MIB),
+                self._series("reserved", "mem_reserved", 1 / MIB),
+            ]
+        if self.memory_kind == "rss":
+            return "process RSS, CPU (MiB)", [self._series("RSS", "mem_rss", 1 / MIB)]
+        return "memory (MiB)", []
+
+    def schedule_series(self) -> list[Series]:
+        """Learning rate (left axis) and EMA momentum (right axis)."""
+        lr = self._series("lr", "lr")
+        momentum = self._series("momentum", "momentum")
+        return [lr, Series(momentum.label, momentum.xs, momentum.ys, right=True)]

@@ -1,0 +1,38 @@
+"""Messages workers post to screens: the only way background work reaches the UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+from tofy_tui.training import RunEnd
+
+
+class RunEvents(Message):
+    """New events read from a run's metrics.jsonl."""
+
+    def __init__(self, run_id: str, events: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.events = events
+
+
+class RunEnded(Message):
+    """The watched run is over (its `end` event, or its process is gone)."""
+
+    def __init__(self, run_id: str, end: RunEnd) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.end = end
+
+
+class DataDescribed(Message):
+    """A line about the form's data source and, when known, how many distinct words it has."""
+
+    def __init__(self, source: str, message: str, error: bool, words: int | None) -> None:
+        super().__init__()
+        self.source = source
+        self.message = message
+        self.error = error
+        self.words = words

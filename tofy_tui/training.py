@@ -1,0 +1,267 @@
+"""The training child process and the tailing of a run's `metrics.jsonl`.
+
+`Launcher` starts `python -m tofy_core train … --run-id ID` in its own session with its
+output in a log file, stops it with SIGINT (the trainer then saves and writes `end: stopped`),
+and makes sure no child outlives the app unless the user chose to leave it running.
+`RunTail` reads new events of any run, started here or headless in another terminal, and says
+when the run is over. Neither imports Textual: the Train screen drives them from a worker."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tofy_core
+from tofy_core import paths, runs
+from tofy_core.errors import TofyError
+from tofy_core.events import read_new_events
+
+STOP_GRACE_S = 30.0
+LIVENESS_EVERY_S = 1.0
+EXIT_INTERRUPTED = 130
+
+
+def logs_dir() -> Path:
+    path = paths.data_dir() / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _child_env() -> dict[str, str]:
+    """The parent's environment, with this source tree importable and output unbuffered."""
+    env = dict(os.environ)
+    root = str(Path(tofy_core.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@dataclass
+class TrainingChild:
+    """One training child: its run id, process and log file."""
+
+    run_id: str
+    command: list[str]
+    log_path: Path
+    process: subprocess.Popen
+    detached: bool = False
+    stop_sent: bool = False
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def run_dir(self) -> Path:
+        return paths.runs_dir() / self.run_id
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> bool:
+        """Ask the trainer to finish its step, save and end as `stopped` (SIGINT)."""
+        return self._signal(signal.SIGINT, mark_stop=True)
+
+    def terminate(self) -> bool:
+        return self._signal(signal.SIGTERM)
+
+    def kill(self) -> bool:
+        return self._signal(signal.SIGKILL)
+
+    def _signal(self, sig: signal.Signals, mark_stop: bool = False) -> bool:
+        if not self.running:
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            self.process.send_signal(sig)
+        self.stop_sent = self.stop_sent or mark_stop
+        return True
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def log_tail(self, lines: int = 20) -> list[str]:
+        """The last lines of the child's output, progress-bar redraws (`\\r`) collapsed."""
+        try:
+            with self.log_path.open("rb") as handle:
+                handle.seek(max(0, handle.seek(0, os.SEEK_END) - 16384))
+                text = handle.read().decode("utf-8", errors="replace")
+        except OSError:
+            return []
+        shown = [line.rsplit("\r", 1)[-1].rstrip() for line in text.splitlines()]
+        return [line for line in shown if line.strip()][-lines:]
+
+    def error_text(self) -> str:
+        """The child's own explanation of why it ended: its last line of output."""
+        tail = self.log_tail()
+        code = self.poll()
+        if tail:
+            return tail[-1].removeprefix("error: ")
+        return f"the trainer exited with code {code} and printed nothing"
+
+
+@dataclass
+class Launcher:
+    """Starts training children and stops them when the app goes away."""
+
+    children: list[TrainingChild] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        atexit.register(self.shutdown)
+
+    def start(self, command: list[str], run_id: str) -> TrainingChild:
+        runs.check_run_id(run_id)
+        if (paths.runs_dir() / run_id).exists():
+            raise TofyError(f"a run named {run_id!r} already exists")
+        log_path = logs_dir() / f"{run_id}.log"
+        with log_path.open("wb") as log:
+            try:
+                process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=_child_env(),
+                    start_new_session=True,  # the terminal's signals never reach it directly
+                )
+            except OSError as exc:
+                raise TofyError(f"could not start the trainer: {exc}") from None
+        child = TrainingChild(run_id, command, log_path, process)
+        self.children.append(child)
+        return child
+
+    def running(self) -> list[TrainingChild]:
+        return [c for c in self.children if not c.detached and c.running]
+
+    def detach_all(self) -> list[TrainingChild]:
+        """Leave every running child to finish on its own (the user asked)."""
+        left = self.running()
+        for child in left:
+            child.detached = True
+        return left
+
+    def stop_all(self, grace: float = STOP_GRACE_S) -> None:
+        """SIGINT every attached child, wait for them to save, then insist."""
+        children = self.running()
+        for child in children:
+            child.stop()
+        deadline = time.monotonic() + grace
+        for child in children:
+            if child.wait(max(0.0, deadline - time.monotonic())) is None:
+                child.terminate()
+                if child.wait(5.0) is None:
+                    child.kill()
+                    child.wait(5.0)
+
+    def shutdown(self) -> None:
+        self.stop_all()
+        atexit.unregister(self.shutdown)
+
+
+def signal_run(info: runs.RunInfo, sig: signal.Signals = signal.SIGINT) -> bool:
+    """Send a signal to a run started elsewhere (its pid comes from run.json)."""
+    if not info.is_live or info.pid is None:
+        return False
+    try:
+        os.kill(info.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def live_runs() -> list[runs.RunInfo]:
+    """Runs whose trainer is running now, newest first."""
+    return [info for info in runs.list_runs() if info.is_live]
+
+
+# ---------------------------------------------------------------- tailing
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """How a run ended: the trainer's `end` event, or what the watcher saw instead."""
+
+    status: str  # finished | stopped | failed | interrupted
+    error: str = ""
+    step: int | None = None
+
+
+class RunTail:
+    """Reads a run's new events; `poll()` also tells when the run is over.
+
+    With a child, its exit without an `end` event is a failure whose text comes from the
+    child's output. Without one (a run started elsewhere), a trainer pid that disappeared
+    without `end` means the run was interrupted."""
+
+    def __init__(self, run_dir: Path, child: TrainingChild | None = None) -> None:
+        self.run_dir = run_dir
+        self.metrics = run_dir / runs.METRICS_FILE
+        self.child = child
+        self.offset = 0
+        self.ended: RunEnd | None = None
+        self._checked_alive = 0.0
+
+    def poll(self) -> tuple[list[dict[str, Any]], RunEnd | None]:
+        if self.ended is not None:
+            return [], self.ended
+        events = self._read()
+        end = self._end_in(events)
+        if end is None:
+            end = self._ended_without_event()
+            if end is not None:
+                more = self._read()  # events written between the read and the exit
+                events += more
+                end = self._end_in(more) or end
+        self.ended = end
+        return events, end
+
+    def _read(self) -> list[dict[str, Any]]:
+        events, self.offset = read_new_events(self.metrics, self.offset)
+        return events
+
+    @staticmethod
+    def _end_in(events: list[dict[str, Any]]) -> RunEnd | None:
+        for event in events:
+            if event.get("event") == "end":
+                step = event.get("step")
+                return RunEnd(
+                    str(event.get("status", "failed")),
+                    str(event.get("error") or ""),
+                    step if isinstance(step, int) else None,
+                )
+        return None
+
+    def _ended_without_event(self) -> RunEnd | None:
+        if self.child is not None:
+            code = self.child.poll()
+            if code is None:
+                return None
+            if code == EXIT_INTERRUPTED and self.child.stop_sent:
+                return RunEnd("stopped", "stopped before training began")
+            return RunEnd("failed", self.child.error_text())
+        now = time.monotonic()
+        if now - self._checked_alive < LIVENESS_EVERY_S:
+            return None
+        self._checked_alive = now
+        try:
+            info = runs.read_info(self.run_dir)
+        except TofyError as exc:
+            return RunEnd("failed", str(exc))
+        if info.is_live:
+            return None
+        if info.status in ("finished", "stopped", "failed"):
+            return RunEnd(info.status, info.error, info.step)
+        return RunEnd("interrupted", "the trainer's process is gone and wrote no end event")

@@ -1,0 +1,79 @@
+"""The last events of the watched run, one plain-text line each (no markup is interpreted,
+so dataset names and error text show literally)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Log
+
+from tofy_core.config import human_count
+
+
+def describe_event(event: dict[str, Any]) -> str:
+    kind = event.get("event")
+    if kind == "start":
+        corpus = event.get("corpus", {})
+        resumed = event.get("resumed_from") or 0
+        return (
+            f"start: {human_count(int(event.get('parameters', 0)))} parameters on "
+            f"{event.get('device', '?')}, {event.get('dataset', '?')}: "
+            f"{corpus.get('train_rows', 0):,} training / {corpus.get('eval_rows', 0):,} held-out "
+            f"phrases, vocab {corpus.get('vocab', 0):,}"
+            + (f", resumed from step {resumed}" if resumed else "")
+        )
+    if kind == "step":
+        return (
+            f"step {event.get('step')}/{event.get('steps')}  loss {_num(event.get('loss'))}"
+            f"  (ce {_num(event.get('ce'))}, mse {_num(event.get('mse'), 4)},"
+            f" align {_num(event.get('align'))})  acc {_pct(event.get('accuracy'))}"
+            f"  lr {_sci(event.get('lr'))}"
+        )
+    if kind == "eval":
+        return (
+            f"eval @ {event.get('step')}: top-1 {_pct(event.get('top1'))}"
+            f"  top-10 {_pct(event.get('top10'))}  mean rank {_num(event.get('mean_rank'), 1)}"
+            f" of {event.get('words', '?')} words"
+        )
+    if kind == "checkpoint":
+        return f"checkpoint @ {event.get('step')}"
+    if kind == "end":
+        error = event.get("error") or ""
+        return f"end: {event.get('status')} at step {event.get('step')}" + (
+            f": {error}" if error else ""
+        )
+    return str(event)
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    try:
+        return f"{float(value):.{digits}f}"
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _pct(value: Any) -> str:
+    try:
+        return f"{float(value) * 100:.1f}%"
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _sci(value: Any) -> str:
+    try:
+        return f"{float(value):.2e}"
+    except (TypeError, ValueError):
+        return "?"
+
+
+class EventLog(Log):
+    """Appends one line per event; keeps the last few hundred."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_lines=400, auto_scroll=True, **kwargs)
+
+    def add_events(self, events: list[dict[str, Any]]) -> None:
+        self.write_lines([describe_event(event) for event in events])
+
+    def note(self, text: str) -> None:
+        self.write_line(text)

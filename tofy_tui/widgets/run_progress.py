@@ -1,0 +1,46 @@
+"""Progress of the watched run: a bar, step, tokens/s, elapsed time and an ETA that counts
+down between events."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import ProgressBar, Static
+
+from tofy_core.cli_args import format_duration
+from tofy_tui.history import RunHistory
+
+
+class RunProgress(Vertical):
+    def compose(self) -> ComposeResult:
+        yield ProgressBar(total=1, show_eta=False, id="progress-bar")
+        yield Static("", id="progress-line", markup=False)
+
+    def reset(self, waiting: bool = False) -> None:
+        """Empty; `waiting` pulses the bar until the first event gives the step count."""
+        bar = self.query_one(ProgressBar)
+        bar.update(total=None if waiting else 1, progress=0)
+        self.query_one("#progress-line", Static).update("")
+
+    def show(self, history: RunHistory, status: str) -> None:
+        bar = self.query_one(ProgressBar)
+        total, step = history.total_steps, history.step
+        if total:
+            bar.update(total=total, progress=step)
+        line = Text()
+        line.append(f"{status:<12}", style="bold")
+        if total:
+            line.append(f"step {step:,}/{total:,}")
+        last = history.last_step
+        if last is not None:
+            line.append(f"   {float(last.get('tokens_per_s', 0)):,.0f} tok/s")
+            line.append(f"   elapsed {format_duration(float(last.get('elapsed', 0)))}")
+            if history.end is None:
+                age = max(0.0, time.time() - float(last.get("time", time.time())))
+                eta = max(0.0, float(last.get("eta", 0)) - age)
+                line.append("   ETA ")
+                line.append(format_duration(eta), style="bold")
+        self.query_one("#progress-line", Static).update(line)

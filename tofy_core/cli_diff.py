@@ -35,7 +35,7 @@ examples:
   tofy diff my-run --query "i _ you => love"     # one answer, then exit
   cat queries.txt | tofy diff my-run --json      # one JSON object per line
   tofy diff model_latent.safetensors vocab_latent.txt 256 96 4 4   # the seed's form
-An empty line or Ctrl-D quits. From a pipe or --query, the exit code is 1 if a query failed."""
+An empty line or Ctrl-D quits. Exit code: 1 when a piped query failed, 2 when --query did."""
 
 
 def add_commands(subparsers) -> None:
@@ -47,7 +47,7 @@ def add_commands(subparsers) -> None:
             "cosine, L2, the answer's rank among all words, and the nearest words."
         ),
         epilog=DIFF_EPILOG,
-        formatter_class=HelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     diff.add_argument(
         "model", metavar="RUN|MODEL", help="run id, unique id prefix, name, folder, or .safetensors"
@@ -60,14 +60,26 @@ def add_commands(subparsers) -> None:
     )
     diff.add_argument("--vocab", default=None, help="vocab file (default: the one beside it)")
     diff.add_argument(
-        "--heads", type=positive_int, default=None, help="attention heads of a seed file (4)"
+        "--heads",
+        type=positive_int,
+        default=None,
+        help="attention heads of a seed file (default 4; Tofy files record theirs)",
     )
     diff.add_argument("--top-k", type=positive_int, default=5, help="nearest words to show")
     diff.add_argument("--json", action="store_true", help="one JSON object per query")
     diff.add_argument(
-        "--query", "-q", action="append", default=None, help="answer this query and exit"
+        "--query", "-q", action="append", default=None, help="answer it and exit (repeatable)"
     )
     diff.set_defaults(handler=cmd_diff)
+
+
+class _HelpFormatter(HelpFormatter):
+    """Shows defaults, but not the empty ones ("default: None")."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or action.nargs == "*":
+            return action.help
+        return super()._get_help_string(action)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

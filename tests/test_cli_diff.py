@@ -118,7 +118,7 @@ def test_several_answers_are_ranked_and_notes_explain_the_reading(run, capsys):
     ranks = [int(row.split()[-1].split("/")[0]) for row in rows]
     assert ranks == sorted(ranks) and {row.split()[0] for row in rows} == {"been", "you", "lately"}
     assert out.splitlines()[0] == "so how have _ ? zorp"  # the answers left the phrase
-    assert "note: removed from the phrase (it equals the answer): lately, you" in out
+    assert "note: removed from the phrase (equal to the answer): lately, you" in out
     assert "note: unknown words (read as <unk>): zorp" in out
     assert len(out.split("nearest: ")[1].splitlines()[0].split(", ")) == 3
 

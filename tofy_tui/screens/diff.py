@@ -15,7 +15,7 @@ Type a phrase with a mask and the word you expect:
 and see how close the model's predicted embedding is to the answer's (cosine, L2),
 the answer's rank among all words, and the nearest words.
 
-Meanwhile, from the shell: python -m tofy_core --diff MODEL VOCAB (the seed form).
+Meanwhile, from the shell:  tofy diff RUN   (or  tofy diff RUN --query "i _ you => love")
 """
 
 

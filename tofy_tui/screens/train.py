@@ -180,7 +180,11 @@ class TrainScreen(Screen):
         pane.display = not pane.display
 
     def action_leave_field(self) -> None:
-        self.query_one("#stop" if self.active else "#start", Button).focus()
+        """Out of a field, onto the first usable button: single-key shortcuts work again."""
+        for button in self.query("#form-buttons Button").results(Button):
+            if not button.disabled:
+                button.focus()
+                return
 
     @on(Button.Pressed, "#start")
     def _start_pressed(self) -> None:
@@ -205,7 +209,7 @@ class TrainScreen(Screen):
         self._drawn = -1
         self.watched_id, self.watched_dir, self.child = run_id, run_dir, child
         self.status = "starting" if child is not None else "running"
-        self.monitor.begin(run_id, how, waiting=child is not None)
+        self.monitor.begin(run_id, how)
         self.monitor.show_progress(self.history, self.status)
         self._controls_changed()
         self.tail_run(RunTail(run_dir, child), run_id)

@@ -31,6 +31,7 @@ class FormField(Vertical):
         self._choices = choices
         self._suggester = suggester
         self._extra = extra
+        self._shown: tuple[str, str, bool] = ("", "", False)
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field-line"):
@@ -71,6 +72,10 @@ class FormField(Vertical):
 
     def show(self, error: str = "", hint: str = "", warn: bool = False) -> None:
         """An error wins over a hint; an empty note takes no room."""
+        shown = (error, hint, warn)
+        if shown == self._shown:
+            return
+        self._shown = shown
         note = self.query_one(".field-note", Static)
         note.update(Text(error or hint))
         note.display = bool(error or hint)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from tofy_tui.history import Series
@@ -14,6 +15,8 @@ class MetricPlot(PlotextPlot):
         super().__init__(**kwargs)
         self.title = title
         self.points = 0  # how many points the last draw showed (tests and the status line)
+        self._drawn = 0  # bumped by each draw: the cached render is kept until then
+        self._cache: tuple[tuple, RenderResult] | None = None
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -43,7 +46,16 @@ class MetricPlot(PlotextPlot):
         else:
             ticks = step_ticks([x for line in series for x in line.xs])
             plt.xticks(ticks, [f"{tick:,}" for tick in ticks])
+        self._drawn += 1
         self.refresh()
+
+    def render(self) -> RenderResult:
+        """Plotext rebuilds the whole chart on each call: reuse it while nothing changed
+        (a screen switch repaints every widget)."""
+        key = (self.size, self._drawn, self.app.theme, self.theme)
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, super().render())
+        return self._cache[1]
 
 
 def step_ticks(xs: list[float], count: int = 5) -> list[int]:

@@ -41,11 +41,11 @@ class RunMonitor(Vertical):
     def on_mount(self) -> None:
         self.query_one("#run-error").display = False
 
-    def begin(self, run_id: str, how: str, waiting: bool = False) -> None:
+    def begin(self, run_id: str, how: str) -> None:
         """Clear everything for a new run."""
         self.query_one("#run-title", Static).update(Text(f"{how} run {run_id}"))
         self.query_one("#run-error", Static).display = False
-        self.query_one(RunProgress).reset(waiting)
+        self.query_one(RunProgress).reset()
         self.query_one(EventLog).clear()
         self.query_one("#run-values", Static).update("")
         for plot in self.query(MetricPlot):

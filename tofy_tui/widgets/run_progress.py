@@ -19,10 +19,9 @@ class RunProgress(Vertical):
         yield ProgressBar(total=1, show_eta=False, id="progress-bar")
         yield Static("", id="progress-line", markup=False)
 
-    def reset(self, waiting: bool = False) -> None:
-        """Empty; `waiting` pulses the bar until the first event gives the step count."""
+    def reset(self) -> None:
         bar = self.query_one(ProgressBar)
-        bar.update(total=None if waiting else 1, progress=0)
+        bar.update(total=1, progress=0)
         self.query_one("#progress-line", Static).update("")
 
     def show(self, history: RunHistory, status: str) -> None:
@@ -32,6 +31,8 @@ class RunProgress(Vertical):
             bar.update(total=total, progress=step)
         line = Text()
         line.append(f"{status:<12}", style="bold")
+        if status == "starting":
+            line.append("loading the data and the trainer…", style="dim")
         if total:
             line.append(f"step {step:,}/{total:,}")
         last = history.last_step

@@ -28,6 +28,7 @@ class TrainForm(VerticalScroll):
         self._initial = {**DEFAULTS, **(values or {})}
         self.check: FormCheck = check_form(self._initial)
         self._data_hint: tuple[str, bool] = ("", False)
+        self._checked: dict[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         for spec in FIELDS:
@@ -73,6 +74,9 @@ class TrainForm(VerticalScroll):
 
     def _recheck(self) -> None:
         values = self.values()
+        if values == self._checked:
+            return  # inputs report their first value on mount: nothing changed
+        self._checked = values
         self.check = check_form(values)
         for field in self.query(FormField):
             if field.spec.name == "data":

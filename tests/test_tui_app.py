@@ -1,0 +1,319 @@
+"""The TUI driven by Pilot, headless: a user's stories from launch to a finished run.
+
+Every test runs with its own TOFY_HOME (see conftest) and tiny models; no training child
+outlives a test (the app stops its children when it exits)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, Input, Static
+
+from tofy_core import paths, runs
+from tofy_tui.app import TofyApp
+from tofy_tui.messages import RunEnded, RunEvents
+from tofy_tui.screens.diff import DiffScreen
+from tofy_tui.screens.help import HelpScreen
+from tofy_tui.screens.models import ModelsScreen
+from tofy_tui.screens.quit import QuitScreen
+from tofy_tui.screens.train import TrainScreen
+from tofy_tui.screens.watch import WatchScreen
+from tofy_tui.widgets.event_log import EventLog
+from tofy_tui.widgets.metric_plot import MetricPlot
+
+SIZE = (160, 50)
+TINY = {
+    "dim": "16",
+    "layers": "1",
+    "heads": "2",
+    "batch": "4",
+    "max_seq": "16",
+    "log_every": "5",
+    "eval_every": "10",
+}
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch):
+    """Tiny models train faster on one thread, and two cores stay shared with the UI."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+
+
+async def wait_until(pilot, predicate, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.1)
+
+
+def note(screen, name: str) -> str:
+    return str(screen.query_one(f"#row-{name} .field-note", Static).render())
+
+
+def log_text(screen) -> str:
+    return "\n".join(screen.query_one(EventLog).lines)
+
+
+async def fill(pilot, screen: TrainScreen, **values: str) -> None:
+    for name, value in values.items():
+        screen.form.set_value(name, value)
+    await pilot.pause()
+
+
+@pytest.fixture
+def notes(monkeypatch):
+    """Every notification the app shows, as (text, severity)."""
+    shown: list[tuple[str, str]] = []
+    original = TofyApp.notify
+
+    def record(self, message, *, title="", severity="information", timeout=None, markup=True):
+        shown.append((f"{title}: {message}" if title else message, severity))
+        original(self, message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    monkeypatch.setattr(TofyApp, "notify", record)
+    return shown
+
+
+# ---------------------------------------------------------------- navigation and form
+
+
+async def test_keys_switch_screens_and_digits_in_a_field_stay_digits():
+    app = TofyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, TrainScreen)
+        assert app.screen.sub_title == "Train"
+        await pilot.press("2")
+        assert isinstance(app.screen, ModelsScreen)
+        await pilot.press("3")
+        assert isinstance(app.screen, DiffScreen)
+        await pilot.press("1")
+        train = app.screen
+        assert isinstance(train, TrainScreen)
+        train.query_one("#field-steps", Input).focus()
+        await pilot.press("2", "5")
+        assert isinstance(app.screen, TrainScreen)
+        assert train.query_one("#field-steps", Input).value == "25"
+        await pilot.press("escape", "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, TrainScreen)
+        theme = app.theme
+        await pilot.press("ctrl+t")
+        assert app.theme != theme
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_command_palette_offers_the_apps_actions():
+    from textual.command import CommandPalette
+
+    app = TofyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"models screen")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelsScreen), "Models", 5)
+
+
+async def test_the_form_says_what_is_wrong_next_to_each_field(tmp_path, notes):
+    app = TofyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        start = screen.query_one("#start", Button)
+        assert not start.disabled
+        screen.query_one("#field-steps", Input).focus()
+        await pilot.press(*"abc")
+        await fill(pilot, screen, heads="3", batch="0")
+        assert note(screen, "steps") == "'abc' is not a whole number"
+        assert "dim 64 is not divisible by heads 3" in note(screen, "heads")
+        assert note(screen, "batch") == "batch must be a positive whole number, got 0"
+        assert start.disabled
+        await pilot.press("escape", "s")
+        assert any(severity == "error" for _, severity in notes)
+        assert not any(screen.launcher.children)
+
+        await fill(pilot, screen, steps="20", heads="4", batch="4")
+        assert start.disabled is False
+        missing = tmp_path / "[bold]missing[/].txt"
+        await fill(pilot, screen, data=str(missing))
+        assert note(screen, "data") == f"no such file: {missing}"  # markup shown literally
+        assert start.disabled
+
+
+async def test_unreachable_hub_id_disables_start(monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    for name in ("HF_HUB_OFFLINE", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    app = TofyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await fill(pilot, screen, data="hub:someone/some-dataset")
+        await wait_until(pilot, lambda: "could not be downloaded" in note(screen, "data"), "hint")
+        assert screen.query_one("#start", Button).disabled
+
+
+# ---------------------------------------------------------------- training
+
+
+async def test_start_a_tiny_run_and_watch_it_finish(tiny_corpus):
+    seen: list[str] = []
+
+    def hook(message) -> None:
+        if isinstance(message, RunEvents):
+            seen.extend(event["event"] for event in message.events)
+        elif isinstance(message, RunEnded):
+            seen.append(f"ended:{message.end.status}")
+
+    app = TofyApp()
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        screen = app.screen
+        await fill(pilot, screen, data=str(tiny_corpus), steps="20", name="tiny [b]run[/b]", **TINY)
+        await pilot.press("s")
+        assert screen.status == "starting"
+        await wait_until(pilot, lambda: screen.status == "finished", "the run to finish")
+        await pilot.pause(0.2)
+        run_id = screen.watched_id
+        assert run_id is not None
+        info = runs.read_info(paths.runs_dir() / run_id)
+        assert info.status == "finished" and info.step == 20
+        assert info.name == "tiny [b]run[/b]"
+        assert seen[0] == "start" and seen[-1] == "ended:finished"
+        assert seen.index("end") < seen.index("ended:finished")
+        for plot in screen.query(MetricPlot):
+            assert plot.points > 0, plot.id
+        assert "end: finished at step 20" in log_text(screen)
+        assert "step 20/20" in str(screen.query_one("#progress-line", Static).render())
+        assert not screen.launcher.running()
+
+
+async def test_stop_a_longer_run_and_see_it_stopped(tiny_corpus):
+    app = TofyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await fill(pilot, screen, data=str(tiny_corpus), steps="100000", **TINY)
+        await pilot.click("#start")
+        await wait_until(pilot, lambda: screen.history.last_step is not None, "first step")
+        await pilot.press("x")
+        assert screen.status == "stopping"
+        await wait_until(pilot, lambda: screen.status == "stopped", "the stop")
+        info = runs.read_info(paths.runs_dir() / screen.watched_id)
+        assert info.status == "stopped" and 0 < info.step < 100000
+        assert info.file(runs.STATE_FILE).is_file()
+        assert "end: stopped" in log_text(screen)
+
+
+async def test_a_child_that_fails_at_start_shows_its_error(tmp_path):
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"hello there\x00 friend\n")
+    app = TofyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await fill(pilot, screen, data=str(binary), steps="5", **TINY)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: screen.status == "failed", "the failure")
+        error = str(screen.query_one("#run-error", Static).render())
+        assert "holds binary data" in error
+        assert screen.query_one("#run-error").display
+        assert screen.query_one("#start", Button).disabled is False
+
+
+def start_headless(run_id: str, data: Path, steps: int) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "tofy_core", "train", str(data), "--steps", str(steps)]
+    command += [f"--{k.replace('_', '-')}={v}" for k, v in TINY.items()]
+    return subprocess.Popen(
+        [*command, "--run-id", run_id],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+async def test_watch_a_run_started_headless_elsewhere(tiny_corpus):
+    process = start_headless("headless", tiny_corpus, 100000)
+    try:
+        app = TofyApp()
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await wait_until(
+                pilot, lambda: any(r.run_id == "headless" for r in _live()), "the headless run"
+            )
+            await pilot.press("w")
+            assert isinstance(app.screen, WatchScreen)
+            await pilot.press("enter")
+            assert screen.watched_id == "headless" and screen.child is None
+            await wait_until(pilot, lambda: screen.history.last_step is not None, "its steps")
+            assert screen.history.start is not None  # read from the beginning of the file
+            await pilot.press("x")  # stop works on a run we did not start, too
+            await wait_until(pilot, lambda: screen.status == "stopped", "the stop")
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait(30)
+
+
+def _live():
+    from tofy_tui.training import live_runs
+
+    return live_runs()
+
+
+# ---------------------------------------------------------------- quitting
+
+
+async def test_quit_while_training_can_leave_the_run_going(tiny_corpus):
+    app = TofyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await fill(pilot, screen, data=str(tiny_corpus), steps="100000", **TINY)
+        await pilot.press("s")
+        child = screen.child
+        await pilot.press("q")
+        assert isinstance(app.screen, QuitScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, TrainScreen) and child.running
+        await pilot.press("q", "l")
+    try:
+        assert child.running, "the user asked to leave it running"
+    finally:
+        child.stop()
+        child.wait(30)
+
+
+async def test_quit_while_training_can_stop_the_run_first(tiny_corpus):
+    app = TofyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await fill(pilot, screen, data=str(tiny_corpus), steps="100000", **TINY)
+        await pilot.press("s")
+        child = screen.child
+        await wait_until(pilot, lambda: screen.history.last_step is not None, "first step")
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, QuitScreen)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: not child.running, "the child to stop", 30)
+    assert child.poll() == 0
+    assert runs.read_info(child.run_dir).status == "stopped"
+
+
+async def test_leaving_the_app_any_other_way_stops_the_child(tiny_corpus):
+    app = TofyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await fill(pilot, screen, data=str(tiny_corpus), steps="100000", **TINY)
+        await pilot.press("s")
+        child = screen.child
+        assert child.running
+    assert not child.running  # the app's exit stopped it, whatever it was doing

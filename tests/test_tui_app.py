@@ -112,7 +112,7 @@ async def test_keys_switch_screens_and_digits_in_a_field_stay_digits():
     assert app.return_code == 0
 
 
-async def test_command_palette_offers_the_apps_actions():
+async def test_command_palette_offers_the_apps_actions(notes):
     from textual.command import CommandPalette
 
     app = TofyApp()
@@ -123,6 +123,31 @@ async def test_command_palette_offers_the_apps_actions():
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ModelsScreen), "Models", 5)
+        await pilot.press("ctrl+p", *"watch a running", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen), "Train", 5)
+        await wait_until(
+            pilot,
+            lambda: any("No run is training right now." in text for text, _ in notes),
+            "the notification",
+            5,
+        )
+
+
+async def test_the_data_picker_offers_recent_sources(tiny_corpus):
+    from tofy_tui.screens.data_picker import DataPicker
+    from tofy_tui.settings import remember_data
+
+    remember_data(str(tiny_corpus))
+    app = TofyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("o")
+        assert isinstance(app.screen, DataPicker)
+        await pilot.press("down", "enter")  # below "built-in corpus": the recent file
+        assert isinstance(app.screen, TrainScreen)
+        assert screen.form.values()["data"] == str(tiny_corpus)
+        await pilot.press("escape", "o", "enter")
+        assert screen.form.values()["data"] == ""
 
 
 async def test_the_form_says_what_is_wrong_next_to_each_field(tmp_path, notes):
@@ -194,6 +219,8 @@ async def test_start_a_tiny_run_and_watch_it_finish(tiny_corpus):
         assert "end: finished at step 20" in log_text(screen)
         assert "step 20/20" in str(screen.query_one("#progress-line", Static).render())
         assert not screen.launcher.running()
+        await pilot.press("2")
+        assert app.screen.query_one("#runs").row_count == 1
 
 
 async def test_stop_a_longer_run_and_see_it_stopped(tiny_corpus):
@@ -280,7 +307,7 @@ async def test_quit_while_training_can_leave_the_run_going(tiny_corpus):
         await fill(pilot, screen, data=str(tiny_corpus), steps="100000", **TINY)
         await pilot.press("s")
         child = screen.child
-        await pilot.press("q")
+        await pilot.press("ctrl+c")  # nothing selected to copy: Ctrl+C asks like q
         assert isinstance(app.screen, QuitScreen)
         await pilot.press("escape")
         assert isinstance(app.screen, TrainScreen) and child.running

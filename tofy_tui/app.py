@@ -12,6 +12,7 @@ import signal
 from collections.abc import Callable
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -56,7 +57,7 @@ class TofyApp(App):
                     loop.add_signal_handler(sig, self.exit)
 
     def on_unmount(self) -> None:
-        self.launcher.stop_all()
+        self.launcher.shutdown()  # stops every child the user did not choose to leave
 
     async def action_train(self, action: str) -> None:
         """Run a Train screen action from anywhere (the command palette)."""
@@ -87,7 +88,7 @@ class TofyApp(App):
         def answered(choice: str | None) -> None:
             if choice == "leave":
                 left = self.launcher.detach_all()
-                self.exit(message=_left_message(left))
+                self.exit(message=Text(_left_message(left)))
             elif choice == "stop":
                 self.notify("Stopping training: saving a checkpoint…", timeout=30)
                 self._stop_then_exit()

@@ -66,7 +66,13 @@ class TrainScreen(Screen):
 
     @property
     def active(self) -> bool:
+        """The watched run is still going (ours or one started elsewhere)."""
         return self.status in ACTIVE
+
+    @property
+    def training_here(self) -> bool:
+        """Our own child is training: one at a time (watching another run does not count)."""
+        return self.active and self.child is not None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -97,14 +103,14 @@ class TrainScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "start":
-            return None if self.active else True
+            return None if self.training_here else True
         if action == "stop":
             return True if self.status in ("starting", "running") else None
         return True
 
     def action_start(self) -> None:
-        if self.active:
-            self.notify("A run is already being watched: stop it first (x).", severity="warning")
+        if self.training_here:
+            self.notify("A run is already training: stop it first (x).", severity="warning")
             return
         check = self.form.check
         if not check.ok or check.config is None:
@@ -283,7 +289,7 @@ class TrainScreen(Screen):
 
     def _update_start(self) -> None:
         ready = self.form.check.ok and not self._data_blocked
-        self.query_one("#start", Button).disabled = self.active or not ready
+        self.query_one("#start", Button).disabled = self.training_here or not ready
 
     # ---------------------------------------------------------------- the form
 

@@ -243,11 +243,14 @@ async def test_a_child_that_fails_at_start_shows_its_error(tmp_path):
     binary = tmp_path / "binary.txt"
     binary.write_bytes(b"hello there\x00 friend\n")
     app = TofyApp()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(100, 40)) as pilot:  # narrow: the monitor takes over
         screen = app.screen
         await fill(pilot, screen, data=str(binary), steps="5", **TINY)
         await pilot.press("s")
+        assert not screen.query_one("#form-pane").display
         await wait_until(pilot, lambda: screen.status == "failed", "the failure")
+        await pilot.press("f")
+        assert screen.query_one("#form-pane").display
         error = str(screen.query_one("#run-error", Static).render())
         assert "holds binary data" in error
         assert screen.query_one("#run-error").display

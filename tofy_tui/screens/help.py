@@ -12,15 +12,18 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-INTRO = """Tofy trains small JEPA-style text encoders and lets you probe them.
-
-Train: the form on the left holds every setting (defaults train in about a minute on a CPU).
-Start launches `python -m tofy_core train` as a child process; the monitor on the right tails
-its metrics.jsonl. Stop asks the trainer to save and end as "stopped" (resume later with
-`tofy resume ID`). Watch attaches the monitor to any running run, even one started with
-`tofy train` in another terminal. In a field, Escape goes back to the buttons so single-key
-shortcuts work again. Ctrl+P opens the command palette.
-"""
+INTRO = "\n\n".join(
+    (
+        "Tofy trains small JEPA-style text encoders and lets you probe them.",
+        "Train: the form on the left holds every setting; the defaults train in about a "
+        "minute on a laptop CPU. Start launches `python -m tofy_core train` as a child process "
+        "and the monitor tails its metrics.jsonl. Stop asks the trainer to save and end as "
+        "'stopped' (resume later with `tofy resume ID`). Watch attaches the monitor to any "
+        "running run, even one started with `tofy train` in another terminal.",
+        "In a field, Escape goes back to the buttons so single-key shortcuts work again. "
+        "Ctrl+P opens the command palette; q asks before leaving a training run behind.",
+    )
+)
 
 
 def key_table(title: str, bindings: list[Binding]) -> Table:

@@ -32,6 +32,7 @@ REDRAW_S = 1.0
 EVENT_BATCH = 2000
 ACTIVE = ("starting", "running", "stopping")
 SEVERITY = {"finished": "information", "stopped": "warning"}
+NARROW = 130  # below this many columns the monitor takes the whole width once a run starts
 
 
 class TrainScreen(Screen):
@@ -217,6 +218,8 @@ class TrainScreen(Screen):
         self.status = "starting" if child is not None else "running"
         self.monitor.begin(run_id, how)
         self.monitor.show_progress(self.history, self.status)
+        if self.app.size.width < NARROW:
+            self.query_one("#form-pane").display = False  # f brings the form back
         self._controls_changed()
         self.tail_run(RunTail(run_dir, child), run_id)
 

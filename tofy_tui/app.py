@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Callable
 from typing import ClassVar
@@ -52,9 +53,15 @@ class TofyApp(App):
     def on_mount(self) -> None:
         if not self.is_headless:  # a terminal closing or `kill` must not orphan the child
             loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGHUP):
+            for sig, handler in ((signal.SIGTERM, self.exit), (signal.SIGHUP, self._hung_up)):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                    loop.add_signal_handler(sig, self.exit)
+                    loop.add_signal_handler(sig, handler)
+
+    def _hung_up(self) -> None:
+        """The terminal is gone: nothing can be drawn or restored (Textual's writer would
+        block on it forever), so stop the children and leave at once."""
+        self.launcher.shutdown()
+        os._exit(0)
 
     def on_unmount(self) -> None:
         self.launcher.shutdown()  # stops every child the user did not choose to leave

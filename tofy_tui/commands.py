@@ -16,7 +16,6 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Pick a data file", "the built-in corpus, recent sources, or a file", "train('browse')"),
     ("Toggle dark/light theme", "switch between textual-dark and textual-light", "toggle_dark"),
     ("Help", "what Tofy does and every key", "help"),
-    ("Quit", "asks first when training is running", "quit"),
 )
 
 

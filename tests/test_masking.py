@@ -2,7 +2,13 @@
 
 import torch
 
-from tofy_core.data.masking import BatchSampler, TokenTable, eval_batches, mask_batch
+from tofy_core.data.masking import (
+    BatchSampler,
+    QuerySelection,
+    TokenTable,
+    eval_batches,
+    mask_batch,
+)
 from tofy_core.data.vocab import FIRST_WORD_ID, MASK_ID, PAD_ID, UNK_ID
 
 
@@ -82,3 +88,15 @@ def test_eval_batches_are_fixed_and_fully_masked():
     a, b = eval_batches(table, 500, 16), eval_batches(table, 500, 16)
     assert all(torch.equal(x.masked, y.masked) for x, y in zip(a, b, strict=True))
     assert all(bool((x.inputs[x.masked] == MASK_ID).all()) for x in a)
+
+
+def test_the_selection_lists_masked_positions_in_target_order():
+    table = TokenTable.from_phrases([[5, 6, 7, 8], [5, 6]], max_seq=10)
+    batch = mask_batch(table.rows(torch.tensor([0, 1])), 20, torch.Generator().manual_seed(0))
+    masked = torch.tensor([[False, True, False, True], [True, False, False, False]])
+    selection = QuerySelection.from_mask(masked)
+    assert selection.index[0].tolist() == [1, 3] and selection.index[1, 0].item() == 0
+    assert selection.pick.tolist() == [0, 1, 2]  # slot (1, 1) is padding
+    assert batch.selection is not None and not batch.full and batch.key_padding is not None
+    full = mask_batch(table.rows(torch.tensor([0])), 20, torch.Generator())
+    assert full.full and full.key_padding is None

@@ -11,11 +11,11 @@ from safetensors import safe_open
 
 from tofy_core import checkpoint, runs
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
-from tofy_core.data.masking import eval_batches
+from tofy_core.data.masking import TokenTable, eval_batches, mask_batch
 from tofy_core.data.vocab import Vocab
 from tofy_core.errors import CheckpointError, ConfigError
 from tofy_core.events import read_events
-from tofy_core.model import LatentModel, export_tensors
+from tofy_core.model import LatentModel, export_tensors, word_softmax_loss
 from tofy_core.train import Trainer, get_lr, get_momentum, prepare_data
 
 
@@ -231,3 +231,28 @@ def test_parameter_count_matches_the_model():
     config = ModelConfig(dim=32, layers=2, heads=4, max_vocab=100)
     model = LatentModel(config)
     assert config.parameter_count() == sum(p.numel() for p in model.parameters())
+
+
+def test_the_encoder_asked_only_at_masked_positions_gives_the_same_states():
+    config = ModelConfig(dim=32, layers=2, heads=4, max_vocab=100)
+    config.vocab_size = 100
+    torch.manual_seed(0)
+    model = LatentModel(config).eval()
+    g = torch.Generator().manual_seed(0)
+    phrases = [torch.randint(3, 100, (n,), generator=g).tolist() for n in (3, 9, 17, 5)]
+    batch = mask_batch(TokenTable.from_phrases(phrases, 24).rows(torch.arange(4)), 100, g)
+    everywhere = model.encoder(batch.inputs, batch.padding)[batch.masked]
+    selected = model.encoder(batch.inputs, batch.key_padding, batch.selection)
+    assert torch.allclose(everywhere, selected, atol=1e-5)
+
+
+def test_the_word_softmax_loss_is_cross_entropy_over_the_table():
+    torch.manual_seed(0)
+    queries = torch.randn(6, 8, dtype=torch.float64, requires_grad=True)
+    table = torch.randn(20, 8, dtype=torch.float64)
+    labels = torch.randint(0, 20, (6,))
+    loss, hits = word_softmax_loss(queries, table, labels)
+    expected = torch.nn.functional.cross_entropy(queries @ table.T, labels)
+    assert torch.allclose(loss, expected)
+    assert torch.equal(hits, (queries @ table.T).argmax(-1) == labels)
+    assert torch.autograd.gradcheck(lambda q: word_softmax_loss(q, table, labels)[0], (queries,))

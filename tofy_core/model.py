@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tofy_core.config import ModelConfig, TrainConfig
+from tofy_core.data.masking import QuerySelection
 from tofy_core.data.vocab import FIRST_WORD_ID
 
 LN_EPS = 1e-5
@@ -28,7 +29,10 @@ def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
 
 
 class SelfAttention(nn.Module):
-    """Multi-head attention with one fused qkv projection and SDPA; padded keys are masked."""
+    """Multi-head attention with one fused qkv projection and SDPA; padded keys are masked.
+
+    Given `context`, queries come from `x` and keys/values from `context`: the encoder's last
+    block asks only at the masked positions, which are all the loss reads."""
 
     def __init__(self, dim: int, heads: int) -> None:
         super().__init__()
@@ -36,10 +40,24 @@ class SelfAttention(nn.Module):
         self.qkv = nn.Linear(dim, 3 * dim)
         self.out = nn.Linear(dim, dim)
 
-    def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        key_mask: torch.Tensor | None,
+        context: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         batch, length, dim = x.shape
-        qkv = self.qkv(x).view(batch, length, 3, self.heads, dim // self.heads)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        head_dim = dim // self.heads
+        if context is None:
+            qkv = self.qkv(x).view(batch, length, 3, self.heads, head_dim)
+            q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        else:
+            weight, bias = self.qkv.weight, self.qkv.bias
+            q = F.linear(x, weight[:dim], bias[:dim])
+            q = q.view(batch, length, self.heads, head_dim).transpose(1, 2)
+            kv = F.linear(context, weight[dim:], bias[dim:])
+            kv = kv.view(batch, context.shape[1], 2, self.heads, head_dim)
+            k, v = kv.permute(2, 0, 3, 1, 4).unbind(0)
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask)
         return self.out(y.transpose(1, 2).reshape(batch, length, dim))
 
@@ -55,8 +73,20 @@ class Block(nn.Module):
         self.ff1 = nn.Linear(dim, 4 * dim)
         self.ff2 = nn.Linear(4 * dim, dim)
 
-    def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None) -> torch.Tensor:
-        x = x + self.attn(self.ln1(x), key_mask)
+    def forward(
+        self,
+        x: torch.Tensor,
+        key_mask: torch.Tensor | None,
+        index: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """With `index` (B, W) the block's output only at those positions of each row, (B, W, dim):
+        every position still serves as a key and value."""
+        h = self.ln1(x)
+        if index is None:
+            x = x + self.attn(h, key_mask)
+        else:
+            rows = index.unsqueeze(-1).expand(-1, -1, x.shape[-1])
+            x = x.gather(1, rows) + self.attn(h.gather(1, rows), key_mask, context=h)
         return x + self.ff2(F.gelu(self.ff1(self.ln2(x))))
 
 
@@ -73,14 +103,24 @@ class Encoder(nn.Module):
         self.blocks = nn.ModuleList(Block(config.dim, config.heads) for _ in range(config.layers))
         self.ln_final = nn.LayerNorm(config.dim, eps=LN_EPS)
 
-    def forward(self, ids: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        ids: torch.Tensor,
+        padding: torch.Tensor | None = None,
+        select: QuerySelection | None = None,
+    ) -> torch.Tensor:
+        """States (B, L, dim); or, given `select`, only the selected positions' states (M, dim)
+        in row-major order, the last block computing nothing else. `padding` None: every
+        position is a real token (no attention mask)."""
         x = self.embed(ids) + self.positions[: ids.shape[1]]
-        key_mask = None
-        if padding is not None and not bool(padding.all()):
-            key_mask = padding[:, None, None, :]
-        for block in self.blocks:
+        key_mask = None if padding is None else padding[:, None, None, :]
+        *early, last = self.blocks
+        for block in early:
             x = block(x, key_mask)
-        return self.ln_final(x)
+        if select is None:
+            return self.ln_final(last(x, key_mask))
+        x = last(x, key_mask, select.index)
+        return self.ln_final(x.flatten(0, 1)[select.pick])
 
 
 class Predictor(nn.Module):
@@ -93,6 +133,46 @@ class Predictor(nn.Module):
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return self.fc2(F.relu(self.fc1(h)))
+
+
+class _WordSoftmaxLoss(torch.autograd.Function):
+    """Cross-entropy of M queries against every row of a table that gets no gradient, laid
+    out words × queries: MKL runs `table @ queriesᵀ` ~1.5× faster than `queries @ tableᵀ` at
+    these shapes, and a softmax written for that layout avoids transposing the M×vocab
+    scores (a copy that cost more than the softmax itself); the exponentials are kept from
+    the forward pass for the gradient. Also returns, without gradient, whether each label
+    scored highest (ties count)."""
+
+    @staticmethod
+    @torch.amp.custom_fwd(device_type="cuda", cast_inputs=torch.float32)
+    def forward(ctx, queries, table, labels):
+        scores = table @ queries.T
+        label_scores = scores.gather(0, labels.unsqueeze(0)).squeeze(0)
+        top = scores.amax(dim=0)
+        hits = label_scores >= top
+        scores.sub_(top).exp_()
+        total = scores.sum(dim=0)
+        loss = (total.log() + top - label_scores).mean()
+        ctx.save_for_backward(scores, total, table, labels)
+        ctx.mark_non_differentiable(hits)
+        return loss, hits
+
+    @staticmethod
+    @torch.amp.custom_bwd(device_type="cuda")
+    def backward(ctx, grad_loss, _grad_hits):
+        scores, total, table, labels = ctx.saved_tensors
+        probs = scores / total
+        columns = torch.arange(labels.numel(), device=labels.device)
+        probs[labels, columns] -= 1
+        grad = (probs.T @ table) * (grad_loss / labels.numel())
+        return grad, None, None
+
+
+def word_softmax_loss(
+    queries: torch.Tensor, table: torch.Tensor, labels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`cross_entropy(queries @ tableᵀ, labels)` and whether each label scored highest."""
+    return _WordSoftmaxLoss.apply(queries, table.detach(), labels)
 
 
 @dataclass
@@ -119,9 +199,18 @@ class LatentModel(nn.Module):
         self.predictor = Predictor(config.dim)
         self.register_buffer("teacher_embed", self.encoder.embed.weight.detach().clone())
 
-    def predict(self, ids: torch.Tensor, padding: torch.Tensor, masked: torch.Tensor):
-        """Encoder states and predicted embeddings at the masked positions."""
-        hidden = self.encoder(ids, padding)[masked]
+    def predict(
+        self,
+        ids: torch.Tensor,
+        padding: torch.Tensor | None,
+        masked: torch.Tensor,
+        selection: QuerySelection | None = None,
+    ):
+        """Encoder states and predicted embeddings at the masked positions, row-major.
+        `selection` is `masked` prepared on the CPU (`MaskedBatch.selection`)."""
+        if selection is None:
+            selection = QuerySelection.from_mask(masked)
+        hidden = self.encoder(ids, padding, selection)
         return hidden, self.predictor(hidden)
 
     def unit_targets(self) -> torch.Tensor:
@@ -136,26 +225,28 @@ class LatentModel(nn.Module):
         targets: torch.Tensor,
         train: TrainConfig,
         negative_ids: torch.Tensor | None = None,
+        selection: QuerySelection | None = None,
     ) -> LossParts:
         """`mse·mean((p̂−t̂)²) + ce·CE(cosines/τ) + align·mean(1−cos(h,t̂))`, negatives from the
         teacher table: every real word, or the given sampled ids (M, k)."""
-        hidden, predicted = self.predict(ids, padding, masked)
+        hidden, predicted = self.predict(ids, padding, masked, selection)
         p_unit = F.normalize(predicted, dim=-1)
         t_unit = F.normalize(self.teacher_embed[targets], dim=-1)
         mse = (p_unit - t_unit).pow(2).mean()
         if negative_ids is None:
-            logits = p_unit @ self.unit_targets().T / train.temperature
             labels = targets - FIRST_WORD_ID
+            ce, hits = word_softmax_loss(p_unit / train.temperature, self.unit_targets(), labels)
+            accuracy = hits.float().mean()
         else:
             negatives = F.normalize(self.teacher_embed[negative_ids], dim=-1)
             positive = (p_unit * t_unit).sum(-1, keepdim=True)
             others = torch.einsum("md,mkd->mk", p_unit, negatives)
             logits = torch.cat([positive, others], dim=1) / train.temperature
-            labels = torch.zeros_like(targets)
-        ce = F.cross_entropy(logits, labels)
+            ce = F.cross_entropy(logits, torch.zeros_like(targets))
+            held = logits.detach()
+            accuracy = (held[:, 0] >= held.amax(dim=-1)).float().mean()
         align = (1 - F.cosine_similarity(hidden, t_unit, dim=-1)).mean()
         total = train.mse_weight * mse + train.ce_weight * ce + train.align_weight * align
-        accuracy = (logits.detach().argmax(-1) == labels).float().mean()
         return LossParts(total, mse.detach(), ce.detach(), align.detach(), accuracy)
 
     @torch.no_grad()

@@ -128,6 +128,10 @@ class Trainer:
         self.data = data
         self.listeners = listeners or []
         self.device = pick_device(self.train.device)
+        if self.device.type == "cuda":
+            # TF32 tensor cores for the fp32 work autocast leaves (optimizer, norms, loss)
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
         config.model.vocab_size = len(data.vocab)
         torch.manual_seed(self.train.seed)
         self.model = LatentModel(config.model).to(self.device)
@@ -208,6 +212,8 @@ class Trainer:
         batch = self.sampler.sample(
             self.train.batch, self.train.mask_rate, self.train.masks_per_seq
         )
+        if self.device.type == "cuda":
+            batch = batch.pin_memory()
         return batch.to(self.device, non_blocking=True)
 
     def forward_loss(self, batch: MaskedBatch):
@@ -218,7 +224,13 @@ class Trainer:
             )
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
             return self._forward(
-                batch.inputs, batch.padding, batch.masked, batch.targets, self.train, negatives
+                batch.inputs,
+                batch.key_padding,
+                batch.masked,
+                batch.targets,
+                self.train,
+                negatives,
+                batch.selection,
             )
 
     def optimizer_step(self, loss: torch.Tensor) -> None:
@@ -340,7 +352,9 @@ class Trainer:
         ranks = []
         for batch in chosen:
             batch = batch.to(self.device)
-            _, predicted = self.model.predict(batch.inputs, batch.padding, batch.masked)
+            _, predicted = self.model.predict(
+                batch.inputs, batch.key_padding, batch.masked, batch.selection
+            )
             sims = torch.nn.functional.normalize(predicted.float(), dim=-1) @ table.T
             target = sims.gather(1, (batch.targets - FIRST_WORD_ID).unsqueeze(1))
             ranks.append((sims > target).sum(dim=1) + 1)

@@ -46,6 +46,35 @@ class TokenTable:
 
 
 @dataclass
+class QuerySelection:
+    """The masked positions in the form the encoder's last block uses to compute only them:
+    per row their positions, ascending, padded to the row with the most (`index`, (B, W)),
+    and which of those B×W slots are real, as flat indices in row-major order (`pick`, (M,)):
+    the order of `MaskedBatch.targets`. Built on the CPU with the batch, so the device never
+    has to report how many positions a batch masks."""
+
+    index: torch.Tensor
+    pick: torch.Tensor
+
+    @classmethod
+    def from_mask(cls, masked: torch.Tensor) -> QuerySelection:
+        counts = masked.sum(dim=1)
+        width = max(int(counts.max()), 1) if masked.numel() else 1
+        index = torch.argsort((~masked).to(torch.uint8), dim=1, stable=True)[:, :width]
+        slots = torch.arange(width, device=masked.device) < counts.unsqueeze(1)
+        return cls(index, slots.flatten().nonzero().squeeze(1))
+
+    def to(self, device: torch.device, non_blocking: bool = False) -> QuerySelection:
+        return QuerySelection(
+            self.index.to(device, non_blocking=non_blocking),
+            self.pick.to(device, non_blocking=non_blocking),
+        )
+
+    def pin_memory(self) -> QuerySelection:
+        return QuerySelection(self.index.pin_memory(), self.pick.pin_memory())
+
+
+@dataclass
 class MaskedBatch:
     """Inputs with masked positions replaced, and what the model must predict there."""
 
@@ -53,14 +82,34 @@ class MaskedBatch:
     padding: torch.Tensor  # (B, L) True where a real token stands
     masked: torch.Tensor  # (B, L) True at the positions to predict
     targets: torch.Tensor  # (M,) original ids at masked positions, row-major order
+    selection: QuerySelection | None = None  # where `masked` is, for the encoder
+    full: bool = False  # every position is a real token: attention needs no padding mask
+
+    def __post_init__(self) -> None:
+        if self.selection is None and self.masked.device.type == "cpu":
+            self.selection = QuerySelection.from_mask(self.masked)
+            self.full = bool(self.padding.all())
+
+    @property
+    def key_padding(self) -> torch.Tensor | None:
+        """The padding mask attention needs, or None when the batch has no padding."""
+        return None if self.full else self.padding
 
     def to(self, device: torch.device, non_blocking: bool = False) -> MaskedBatch:
-        return MaskedBatch(
-            *(
-                t.to(device, non_blocking=non_blocking)
-                for t in (self.inputs, self.padding, self.masked, self.targets)
-            )
+        moved = (
+            t.to(device, non_blocking=non_blocking)
+            for t in (self.inputs, self.padding, self.masked, self.targets)
         )
+        selection = self.selection
+        if selection is not None:
+            selection = selection.to(device, non_blocking=non_blocking)
+        return MaskedBatch(*moved, selection=selection, full=self.full)
+
+    def pin_memory(self) -> MaskedBatch:
+        """Page-locked copies, so a copy to the GPU can overlap the step before it."""
+        pinned = (t.pin_memory() for t in (self.inputs, self.padding, self.masked, self.targets))
+        selection = self.selection.pin_memory() if self.selection is not None else None
+        return MaskedBatch(*pinned, selection=selection, full=self.full)
 
     @property
     def tokens(self) -> int:

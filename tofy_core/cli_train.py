@@ -139,12 +139,12 @@ def run_training(
     """Prepare data, create the run, train; returns the exit code and the run."""
     from tofy_core.data.vocab import Vocab
     from tofy_core.progress import ConsoleProgress
-    from tofy_core.train import Trainer, prepare_data
+    from tofy_core.train import Trainer
 
     if run_id:
         runs.check_run_id(run_id)
     vocab = Vocab.load(init_vocab) if init_vocab else None
-    data = prepare_data(config, vocab=vocab, refresh=refresh, progress=_hub_progress)
+    data = load_training_data(config, vocab, refresh)
     if data.corpus.from_cache:
         print(f"using cached dataset {data.corpus.source} ({data.corpus.path})", file=sys.stderr)
     info = runs.create_run(config, run_id)
@@ -156,10 +156,16 @@ def run_training(
     return (1 if status == "failed" else 0), info
 
 
-def _hub_progress(done: int, total: int | None) -> None:
-    total_text = f"/{total:,}" if total else ""
-    end = "\r" if sys.stderr.isatty() else "\n"
-    print(f"converting dataset: {done:,}{total_text} rows", end=end, file=sys.stderr, flush=True)
+def load_training_data(config: RunConfig, vocab=None, refresh: bool = False):
+    """The run's data, with a progress line while a hub: dataset is converted."""
+    from tofy_core.cli_data import ProgressPrinter
+    from tofy_core.train import prepare_data
+
+    printer = ProgressPrinter(f"converting {config.train.data}")
+    try:
+        return prepare_data(config, vocab=vocab, refresh=refresh, progress=printer)
+    finally:
+        printer.close()
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -172,7 +178,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     from tofy_core.data.vocab import Vocab
     from tofy_core.progress import ConsoleProgress
-    from tofy_core.train import Trainer, prepare_data
+    from tofy_core.train import Trainer
 
     info = runs.open_run(args.run)
     if info.is_live:
@@ -184,7 +190,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         config.train.steps = args.steps
     config.validate()
     vocab = Vocab.load(info.file(runs.VOCAB_FILE))
-    data = prepare_data(config, vocab=vocab, progress=_hub_progress)
+    data = load_training_data(config, vocab)
     trainer = Trainer(info, config, data, listeners=[ConsoleProgress()])
     trainer.resume_from_files()
     if trainer.step >= config.train.steps:

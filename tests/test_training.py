@@ -15,7 +15,12 @@ from tofy_core.data.masking import TokenTable, eval_batches, mask_batch
 from tofy_core.data.vocab import Vocab
 from tofy_core.errors import CheckpointError, ConfigError
 from tofy_core.events import read_events
-from tofy_core.model import LatentModel, export_tensors, word_softmax_loss
+from tofy_core.model import (
+    LatentModel,
+    explicit_attention,
+    export_tensors,
+    word_softmax_loss,
+)
 from tofy_core.train import Trainer, get_lr, get_momentum, prepare_data
 
 
@@ -255,4 +260,17 @@ def test_the_word_softmax_loss_is_cross_entropy_over_the_table():
     expected = torch.nn.functional.cross_entropy(queries @ table.T, labels)
     assert torch.allclose(loss, expected)
     assert torch.equal(hits, (queries @ table.T).argmax(-1) == labels)
-    assert torch.autograd.gradcheck(lambda q: word_softmax_loss(q, table, labels)[0], (queries,))
+    (grad,) = torch.autograd.grad(loss, queries)
+    (expected_grad,) = torch.autograd.grad(expected, queries)
+    assert torch.allclose(grad, expected_grad)
+
+
+def test_explicit_attention_is_sdpa_with_the_padding_mask():
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(3, 2, 5, 4) for _ in range(3))
+    padding = torch.tensor([[True] * 5, [True, True, True, False, False], [True] * 2 + [False] * 3])
+    key_mask = padding[:, None, None, :]
+    expected = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=key_mask)
+    assert torch.allclose(explicit_attention(q, k, v, key_mask), expected, atol=1e-6)
+    plain = torch.nn.functional.scaled_dot_product_attention(q, k, v)
+    assert torch.allclose(explicit_attention(q, k, v, None), plain, atol=1e-6)

@@ -6,8 +6,10 @@ root on `sys.path`: they run from a fresh clone without installing the package."
 
 from __future__ import annotations
 
+import atexit
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -24,9 +26,11 @@ SEED_SIZE = dict(dim=272, layers=3, heads=8, max_seq=72, batch=32, max_vocab=800
 
 
 def use_temporary_home() -> Path:
-    """Point TOFY_HOME at a fresh temporary folder, so runs never touch the user's data."""
+    """Point TOFY_HOME at a fresh temporary folder, so runs never touch the user's data;
+    it is removed when the benchmark exits (the quality run writes ~400 MB of checkpoints)."""
     home = Path(tempfile.mkdtemp(prefix="tofy-bench-"))
     os.environ["TOFY_HOME"] = str(home)
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
     return home
 
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 import shlex
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header
+from textual.widgets import Button, Footer, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tofy_core import paths, runs
@@ -24,8 +25,10 @@ from tofy_tui.messages import DataDescribed, RunEnded, RunEvents
 from tofy_tui.settings import describe_data, distinct_words, remember_data, train_command
 from tofy_tui.training import Launcher, RunTail, TrainingChild, live_runs, signal_run
 from tofy_tui.widgets.config_summary import ConfigSummary
-from tofy_tui.widgets.run_monitor import RunMonitor
 from tofy_tui.widgets.train_form import TrainForm
+
+if TYPE_CHECKING:
+    from tofy_tui.widgets.run_monitor import RunMonitor
 
 POLL_S = 0.25
 REDRAW_S = 1.0
@@ -33,6 +36,10 @@ EVENT_BATCH = 2000
 ACTIVE = ("starting", "running", "stopping")
 SEVERITY = {"finished": "information", "stopped": "warning"}
 NARROW = 130  # below this many columns the monitor takes the whole width once a run starts
+IDLE_TEXT = (
+    "No run yet. Press s (or Enter on Start) to train the settings on the left, "
+    "or w to watch a run started with `tofy train`."
+)
 
 
 class TrainScreen(Screen):
@@ -79,18 +86,40 @@ class TrainScreen(Screen):
         yield Header()
         with Horizontal(id="train-body"):
             with Vertical(id="form-pane"):
-                yield TrainForm(id="form")
-                yield ConfigSummary(id="summary")
+                yield Static("", id="form-loading")
                 with Horizontal(id="form-buttons"):
                     yield Button("Start", id="start", variant="primary")
                     yield Button("Stop", id="stop", variant="error", disabled=True)
                     yield Button("Watch…", id="watch")
-            yield RunMonitor(id="monitor")
+            yield Static(IDLE_TEXT, id="monitor-loading", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.set_interval(REDRAW_S, self._tick)
         self.query_one("#start", Button).focus()
+        # The form and the monitor (plots: plotext) are most of the screen's cost: they are
+        # mounted right after the first frame, which shows the panes and the buttons.
+        self.call_after_refresh(self._mount_panes)
+
+    async def _mount_panes(self) -> None:
+        from tofy_tui.widgets.run_monitor import RunMonitor
+
+        await self.query_one("#form-pane").mount(
+            TrainForm(id="form"), ConfigSummary(id="summary"), before="#form-buttons"
+        )
+        await self.query_one("#form-loading").remove()
+        await self.query_one("#train-body").mount(RunMonitor(id="monitor"))
+        await self.query_one("#monitor-loading").remove()
+
+    @property
+    def ready(self) -> bool:
+        """The form and the monitor are mounted (right after the first frame)."""
+        try:
+            self.query_one(TrainForm)
+            self.query_one("#monitor")
+        except NoMatches:
+            return False
+        return True
 
     @property
     def form(self) -> TrainForm:
@@ -98,6 +127,8 @@ class TrainScreen(Screen):
 
     @property
     def monitor(self) -> RunMonitor:
+        from tofy_tui.widgets.run_monitor import RunMonitor
+
         return self.query_one(RunMonitor)
 
     # ---------------------------------------------------------------- actions
@@ -110,6 +141,8 @@ class TrainScreen(Screen):
         return True
 
     def action_start(self) -> None:
+        if not self.ready:
+            return  # a key pressed before the form is there: nothing is filled in yet
         if self.training_here:
             self.notify("A run is already training: stop it first (x).", severity="warning")
             return
@@ -179,7 +212,7 @@ class TrainScreen(Screen):
         self.app.push_screen(DataPicker(), self._data_chosen)
 
     def _data_chosen(self, source: str | None) -> None:
-        if source is not None:
+        if source is not None and self.ready:
             self.form.set_value("data", source)
 
     def action_toggle_form(self) -> None:
@@ -212,6 +245,9 @@ class TrainScreen(Screen):
     # ---------------------------------------------------------------- the watched run
 
     def _watch(self, run_id: str, run_dir: Path, child: TrainingChild | None, how: str) -> None:
+        if not self.ready:
+            self.call_after_refresh(self._watch, run_id, run_dir, child, how)
+            return
         self.history = RunHistory()
         self._drawn = -1
         self.watched_id, self.watched_dir, self.child = run_id, run_dir, child

@@ -12,15 +12,11 @@ from textual.widgets import Static
 
 from tofy_core.config import human_bytes, human_count
 from tofy_tui.history import RunHistory
+from tofy_tui.screens.train import IDLE_TEXT
 from tofy_tui.training import RunEnd
 from tofy_tui.widgets.event_log import EventLog
 from tofy_tui.widgets.metric_plot import MetricPlot
 from tofy_tui.widgets.run_progress import RunProgress
-
-IDLE_TEXT = (
-    "No run yet. Press s (or Enter on Start) to train the settings on the left, "
-    "or w to watch a run started with `tofy train`."
-)
 
 
 class RunMonitor(Vertical):

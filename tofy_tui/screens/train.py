@@ -4,6 +4,7 @@ messages; the plots redraw once a second from downsampled history."""
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.widget import MountError
 from textual.widgets import Button, Footer, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -98,18 +100,20 @@ class TrainScreen(Screen):
         self.set_interval(REDRAW_S, self._tick)
         self.query_one("#start", Button).focus()
         # The form and the monitor (plots: plotext) are most of the screen's cost: they are
-        # mounted right after the first frame, which shows the panes and the buttons.
-        self.call_after_refresh(self._mount_panes)
+        # mounted right after the first frame, which shows the panes and the buttons (queued
+        # behind the app's own messages, so they wait for the frame to be out).
+        self.call_after_refresh(self.app.call_later, self._mount_panes)
 
     async def _mount_panes(self) -> None:
         from tofy_tui.widgets.run_monitor import RunMonitor
 
-        await self.query_one("#form-pane").mount(
-            TrainForm(id="form"), ConfigSummary(id="summary"), before="#form-buttons"
-        )
-        await self.query_one("#form-loading").remove()
-        await self.query_one("#train-body").mount(RunMonitor(id="monitor"))
-        await self.query_one("#monitor-loading").remove()
+        with contextlib.suppress(MountError, NoMatches):  # the app quit first
+            await self.query_one("#form-pane").mount(
+                TrainForm(id="form"), ConfigSummary(id="summary"), before="#form-buttons"
+            )
+            await self.query_one("#form-loading").remove()
+            await self.query_one("#train-body").mount(RunMonitor(id="monitor"))
+            await self.query_one("#monitor-loading").remove()
 
     @property
     def ready(self) -> bool:

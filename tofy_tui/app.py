@@ -20,10 +20,21 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from tofy_tui.commands import TofyCommands
-from tofy_tui.screens.diff import DiffScreen
-from tofy_tui.screens.models import ModelsScreen
 from tofy_tui.screens.train import TrainScreen
 from tofy_tui.training import Launcher
+
+
+def _models_screen() -> Screen:
+    """The Models and Diff screens are imported when first shown, not at start-up."""
+    from tofy_tui.screens.models import ModelsScreen
+
+    return ModelsScreen()
+
+
+def _diff_screen() -> Screen:
+    from tofy_tui.screens.diff import DiffScreen
+
+    return DiffScreen()
 
 
 class TofyApp(App):
@@ -31,8 +42,8 @@ class TofyApp(App):
     CSS_PATH = "tofy.tcss"
     MODES: ClassVar[dict[str, Callable[[], Screen]]] = {
         "train": TrainScreen,
-        "models": ModelsScreen,
-        "diff": DiffScreen,
+        "models": _models_screen,
+        "diff": _diff_screen,
     }
     DEFAULT_MODE = "train"
     COMMANDS = App.COMMANDS | {TofyCommands}

@@ -26,11 +26,11 @@ from tofy_tui.history import RunHistory
 from tofy_tui.messages import DataDescribed, RunEnded, RunEvents
 from tofy_tui.settings import describe_data, distinct_words, remember_data, train_command
 from tofy_tui.training import Launcher, RunTail, TrainingChild, live_runs, signal_run
-from tofy_tui.widgets.config_summary import ConfigSummary
-from tofy_tui.widgets.train_form import TrainForm
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported with the panes, after the first frame
+    from tofy_tui.widgets.config_summary import ConfigSummary
     from tofy_tui.widgets.run_monitor import RunMonitor
+    from tofy_tui.widgets.train_form import TrainForm
 
 POLL_S = 0.25
 REDRAW_S = 1.0
@@ -105,7 +105,9 @@ class TrainScreen(Screen):
         self.call_after_refresh(self.app.call_later, self._mount_panes)
 
     async def _mount_panes(self) -> None:
+        from tofy_tui.widgets.config_summary import ConfigSummary
         from tofy_tui.widgets.run_monitor import RunMonitor
+        from tofy_tui.widgets.train_form import TrainForm
 
         with contextlib.suppress(MountError, NoMatches):  # the app quit first
             await self.query_one("#form-pane").mount(
@@ -119,7 +121,7 @@ class TrainScreen(Screen):
     def ready(self) -> bool:
         """The form and the monitor are mounted (right after the first frame)."""
         try:
-            self.query_one(TrainForm)
+            self.query_one("#form")
             self.query_one("#monitor")
         except NoMatches:
             return False
@@ -127,13 +129,15 @@ class TrainScreen(Screen):
 
     @property
     def form(self) -> TrainForm:
-        return self.query_one(TrainForm)
+        return self.query_one("#form")  # type: ignore[return-value]
+
+    @property
+    def summary(self) -> ConfigSummary:
+        return self.query_one("#summary")  # type: ignore[return-value]
 
     @property
     def monitor(self) -> RunMonitor:
-        from tofy_tui.widgets.run_monitor import RunMonitor
-
-        return self.query_one(RunMonitor)
+        return self.query_one("#monitor")  # type: ignore[return-value]
 
     # ---------------------------------------------------------------- actions
 
@@ -344,7 +348,7 @@ class TrainScreen(Screen):
             self._data_blocked = False
             if "data" not in message.check.errors:
                 self.describe(source, True)
-        self.query_one(ConfigSummary).show(message.check, self._words)
+        self.summary.show(message.check, self._words)
         self._update_start()
 
     @work(thread=True, exclusive=True, group="describe", exit_on_error=False)
@@ -365,7 +369,7 @@ class TrainScreen(Screen):
         self._words = message.words
         self._data_blocked = message.error
         self.form.show_data_hint(message.message, message.error)
-        self.query_one(ConfigSummary).show(self.form.check, self._words)
+        self.summary.show(self.form.check, self._words)
         self._update_start()
 
     # ---------------------------------------------------------------- errors

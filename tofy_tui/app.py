@@ -11,7 +11,7 @@ import contextlib
 import os
 import signal
 from collections.abc import Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -21,7 +21,9 @@ from textual.screen import Screen
 
 from tofy_tui.commands import TofyCommands
 from tofy_tui.screens.train import TrainScreen
-from tofy_tui.training import Launcher
+
+if TYPE_CHECKING:
+    from tofy_tui.training import Launcher
 
 
 def _models_screen() -> Screen:
@@ -59,7 +61,17 @@ class TofyApp(App):
 
     def __init__(self) -> None:
         super().__init__()
-        self.launcher = Launcher()
+        self._launcher: Launcher | None = None
+
+    @property
+    def launcher(self) -> Launcher:
+        """Made on first use: the training module (and the engine's run store) load after the
+        first frame."""
+        if self._launcher is None:
+            from tofy_tui.training import Launcher
+
+            self._launcher = Launcher()
+        return self._launcher
 
     def on_mount(self) -> None:
         if not self.is_headless:  # a terminal closing or `kill` must not orphan the child
@@ -71,11 +83,13 @@ class TofyApp(App):
     def _hung_up(self) -> None:
         """The terminal is gone: nothing can be drawn or restored (Textual's writer would
         block on it forever), so stop the children and leave at once."""
-        self.launcher.shutdown()
+        if self._launcher is not None:
+            self._launcher.shutdown()
         os._exit(0)
 
     def on_unmount(self) -> None:
-        self.launcher.shutdown()  # stops every child the user did not choose to leave
+        if self._launcher is not None:  # stops every child the user did not choose to leave
+            self._launcher.shutdown()
 
     async def action_train(self, action: str) -> None:
         """Run a Train screen action from anywhere (the command palette)."""
@@ -96,7 +110,7 @@ class TofyApp(App):
     async def action_quit(self) -> None:
         from tofy_tui.screens.quit import QuitScreen
 
-        running = self.launcher.running()
+        running = self._launcher.running() if self._launcher is not None else []
         if not running:
             self.exit()
             return
@@ -136,7 +150,8 @@ def main() -> None:
     try:
         app.run()
     finally:
-        app.launcher.stop_all()
+        if app._launcher is not None:
+            app._launcher.stop_all()
 
 
 if __name__ == "__main__":

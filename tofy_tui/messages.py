@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from tofy_tui.training import RunEnd
+if TYPE_CHECKING:
+    from tofy_tui.training import RunEnd
 
 
 class RunEvents(Message):

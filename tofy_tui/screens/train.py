@@ -20,14 +20,12 @@ from textual.widget import MountError
 from textual.widgets import Button, Footer, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tofy_core import paths, runs
 from tofy_core.errors import TofyError
 from tofy_tui.history import RunHistory
 from tofy_tui.messages import DataDescribed, RunEnded, RunEvents
-from tofy_tui.settings import describe_data, distinct_words, remember_data, train_command
-from tofy_tui.training import Launcher, RunTail, TrainingChild, live_runs, signal_run
 
-if TYPE_CHECKING:  # imported with the panes, after the first frame
+if TYPE_CHECKING:  # imported when first used, after the first frame
+    from tofy_tui.training import Launcher, RunTail, TrainingChild
     from tofy_tui.widgets.config_summary import ConfigSummary
     from tofy_tui.widgets.run_monitor import RunMonitor
     from tofy_tui.widgets.train_form import TrainForm
@@ -165,6 +163,9 @@ class TrainScreen(Screen):
             self.notify("The data source cannot be used (see the form).", severity="error")
             return
         config = check.config
+        from tofy_core import runs
+        from tofy_tui.settings import remember_data, train_command
+
         run_id = runs.new_run_id(config.train.name)
         try:
             child = self.launcher.start(train_command(config, run_id), run_id)
@@ -183,6 +184,9 @@ class TrainScreen(Screen):
         if self.child is not None:
             sent = self.child.stop()
         else:
+            from tofy_core import runs
+            from tofy_tui.training import signal_run
+
             assert self.watched_dir is not None
             try:
                 sent = signal_run(runs.read_info(self.watched_dir))
@@ -197,6 +201,7 @@ class TrainScreen(Screen):
 
     def action_watch(self) -> None:
         from tofy_tui.screens.watch import WatchScreen
+        from tofy_tui.training import live_runs
 
         found = live_runs()
         if not found:
@@ -212,6 +217,8 @@ class TrainScreen(Screen):
                 f"Run {self.child.run_id} keeps training; watch it again with w.",
                 markup=False,
             )
+        from tofy_core import paths
+
         self._watch(run_id, paths.runs_dir() / run_id, None, "Watching")
 
     def action_browse(self) -> None:
@@ -265,6 +272,8 @@ class TrainScreen(Screen):
         if self.app.size.width < NARROW:
             self.query_one("#form-pane").display = False  # f brings the form back
         self._controls_changed()
+        from tofy_tui.training import RunTail
+
         self.tail_run(RunTail(run_dir, child), run_id)
 
     @work(thread=True, exclusive=True, group="tail", exit_on_error=False)
@@ -358,6 +367,8 @@ class TrainScreen(Screen):
         worker = get_current_worker()
         if worker.is_cancelled:
             return
+        from tofy_tui.settings import describe_data, distinct_words
+
         info = describe_data(source)
         words = distinct_words(info.text_path, lowercase) if info.text_path else None
         if not worker.is_cancelled:

@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -26,17 +27,24 @@ if TYPE_CHECKING:
     from tofy_tui.training import Launcher
 
 
+PANES_CSS = Path(__file__).with_name("tofy_panes.tcss")
+
+
 def _models_screen() -> Screen:
     """The Models and Diff screens are imported when first shown, not at start-up."""
     from tofy_tui.screens.models import ModelsScreen
 
-    return ModelsScreen()
+    screen = ModelsScreen()
+    screen.app.load_panes_css()  # type: ignore[attr-defined]
+    return screen
 
 
 def _diff_screen() -> Screen:
     from tofy_tui.screens.diff import DiffScreen
 
-    return DiffScreen()
+    screen = DiffScreen()
+    screen.app.load_panes_css()  # type: ignore[attr-defined]
+    return screen
 
 
 class TofyApp(App):
@@ -62,6 +70,7 @@ class TofyApp(App):
     def __init__(self) -> None:
         super().__init__()
         self._launcher: Launcher | None = None
+        self._panes_css = False
 
     @property
     def launcher(self) -> Launcher:
@@ -72,6 +81,13 @@ class TofyApp(App):
 
             self._launcher = Launcher()
         return self._launcher
+
+    def load_panes_css(self) -> None:
+        """Read the styles of all but the first frame (tofy_panes.tcss), once, before the
+        first widget that needs them is mounted."""
+        if not self._panes_css:
+            self._panes_css = True
+            self.stylesheet.read(PANES_CSS)
 
     def on_mount(self) -> None:
         if not self.is_headless:  # a terminal closing or `kill` must not orphan the child
@@ -99,6 +115,7 @@ class TofyApp(App):
     def action_help(self) -> None:
         from tofy_tui.screens.help import HelpScreen
 
+        self.load_panes_css()
         if isinstance(self.screen, HelpScreen):
             return
         sections = [
@@ -116,6 +133,7 @@ class TofyApp(App):
             return
         if isinstance(self.screen, QuitScreen):
             return
+        self.load_panes_css()
 
         def answered(choice: str | None) -> None:
             if choice == "leave":

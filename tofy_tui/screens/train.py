@@ -107,6 +107,7 @@ class TrainScreen(Screen):
         from tofy_tui.widgets.run_monitor import RunMonitor
         from tofy_tui.widgets.train_form import TrainForm
 
+        self.app.load_panes_css()  # type: ignore[attr-defined]
         with contextlib.suppress(MountError, NoMatches):  # the app quit first
             await self.query_one("#form-pane").mount(
                 TrainForm(id="form"), ConfigSummary(id="summary"), before="#form-buttons"
@@ -201,6 +202,8 @@ class TrainScreen(Screen):
 
     def action_watch(self) -> None:
         from tofy_tui.screens.watch import WatchScreen
+
+        self.app.load_panes_css()  # type: ignore[attr-defined]
         from tofy_tui.training import live_runs
 
         found = live_runs()
@@ -223,6 +226,8 @@ class TrainScreen(Screen):
 
     def action_browse(self) -> None:
         from tofy_tui.screens.data_picker import DataPicker
+
+        self.app.load_panes_css()  # type: ignore[attr-defined]
 
         self.app.push_screen(DataPicker(), self._data_chosen)
 

@@ -21,10 +21,10 @@ from textual.widgets import Button, Footer, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tofy_core.errors import TofyError
-from tofy_tui.history import RunHistory
 from tofy_tui.messages import DataDescribed, RunEnded, RunEvents
 
 if TYPE_CHECKING:  # imported when first used, after the first frame
+    from tofy_tui.history import RunHistory
     from tofy_tui.training import Launcher, RunTail, TrainingChild
     from tofy_tui.widgets.config_summary import ConfigSummary
     from tofy_tui.widgets.run_monitor import RunMonitor
@@ -58,7 +58,7 @@ class TrainScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__(id="train")
-        self.history = RunHistory()
+        self._history: RunHistory | None = None
         self.status = "idle"
         self.watched_id: str | None = None
         self.watched_dir: Path | None = None
@@ -67,6 +67,15 @@ class TrainScreen(Screen):
         self._words: int | None = None
         self._described: str | None = None
         self._data_blocked = False
+
+    @property
+    def history(self) -> RunHistory:
+        """The watched run's events so far (made on first use: not needed for the first frame)."""
+        if self._history is None:
+            from tofy_tui.history import RunHistory
+
+            self._history = RunHistory()
+        return self._history
 
     @property
     def launcher(self) -> Launcher:
@@ -268,7 +277,7 @@ class TrainScreen(Screen):
         if not self.ready:
             self.call_after_refresh(self._watch, run_id, run_dir, child, how)
             return
-        self.history = RunHistory()
+        self._history = None  # a fresh one for this run
         self._drawn = -1
         self.watched_id, self.watched_dir, self.child = run_id, run_dir, child
         self.status = "starting" if child is not None else "running"

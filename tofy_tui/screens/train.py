@@ -96,19 +96,14 @@ class TrainScreen(Screen):
         with Horizontal(id="train-body"):
             with Vertical(id="form-pane"):
                 yield Static("", id="form-loading")
-                with Horizontal(id="form-buttons"):
-                    yield Button("Start", id="start", variant="primary")
-                    yield Button("Stop", id="stop", variant="error", disabled=True)
-                    yield Button("Watch…", id="watch")
             yield Static(IDLE_TEXT, id="monitor-loading", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.set_interval(REDRAW_S, self._tick)
-        self.query_one("#start", Button).focus()
         # The form and the monitor (plots: plotext) are most of the screen's cost: they are
-        # mounted right after the first frame, which shows the panes and the buttons (queued
-        # behind the app's own messages, so they wait for the frame to be out).
+        # mounted right after the first frame, which shows the header, the panes and the keys
+        # (queued behind the app's own messages, so they wait for the frame to be out).
         self.call_after_refresh(self.app.call_later, self._mount_panes)
 
     async def _mount_panes(self) -> None:
@@ -118,10 +113,17 @@ class TrainScreen(Screen):
 
         self.app.load_panes_css()  # type: ignore[attr-defined]
         with contextlib.suppress(MountError, NoMatches):  # the app quit first
+            buttons = Horizontal(
+                Button("Start", id="start", variant="primary"),
+                Button("Stop", id="stop", variant="error", disabled=True),
+                Button("Watch…", id="watch"),
+                id="form-buttons",
+            )
             await self.query_one("#form-pane").mount(
-                TrainForm(id="form"), ConfigSummary(id="summary"), before="#form-buttons"
+                TrainForm(id="form"), ConfigSummary(id="summary"), buttons
             )
             await self.query_one("#form-loading").remove()
+            self.query_one("#start", Button).focus()
             await self.query_one("#train-body").mount(RunMonitor(id="monitor"))
             await self.query_one("#monitor-loading").remove()
 

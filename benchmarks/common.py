@@ -25,6 +25,20 @@ if str(REPO) not in sys.path:
 SEED_SIZE = dict(dim=272, layers=3, heads=8, max_seq=72, batch=32, max_vocab=8000)
 
 
+def model_config(size: dict) -> object:
+    """The engine's ModelConfig for a size dict such as SEED_SIZE (imported late: torch-free
+    callers of this module stay light)."""
+    from tofy_core.config import ModelConfig
+
+    return ModelConfig(
+        dim=size["dim"],
+        layers=size["layers"],
+        heads=size["heads"],
+        max_seq=size["max_seq"],
+        max_vocab=size["max_vocab"],
+    )
+
+
 def use_temporary_home() -> Path:
     """Point TOFY_HOME at a fresh temporary folder, so runs never touch the user's data;
     it is removed when the benchmark exits (the quality run writes ~400 MB of checkpoints)."""

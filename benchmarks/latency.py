@@ -32,6 +32,7 @@ from common import (
     SEED_SIZE,
     environment_line,
     median,
+    model_config,
     percentile,
     synthetic_corpus,
     table,
@@ -64,18 +65,12 @@ FIRST_FRAME_CHILD = textwrap.dedent(
 def make_model(home: Path) -> tuple[str, list[str]]:
     """A seed-size run saved after one step; returns its id and the corpus lines."""
     from tofy_core import runs
-    from tofy_core.config import ModelConfig, RunConfig, TrainConfig
+    from tofy_core.config import RunConfig, TrainConfig
     from tofy_core.train import Trainer, prepare_data
 
     size = SEED_SIZE
     corpus = synthetic_corpus(home, words=size["max_vocab"] - 3, length=size["max_seq"], lines=400)
-    model = ModelConfig(
-        dim=size["dim"],
-        layers=size["layers"],
-        heads=size["heads"],
-        max_seq=size["max_seq"],
-        max_vocab=size["max_vocab"],
-    )
+    model = model_config(size)
     config = RunConfig(
         model, TrainConfig(data=str(corpus), steps=1, batch=4, device="cpu")
     ).validate()

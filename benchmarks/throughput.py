@@ -42,6 +42,7 @@ from common import (
     environment_line,
     matmul_gflops,
     median,
+    model_config,
     require_transformers,
     synthetic_corpus,
     table,
@@ -96,17 +97,11 @@ class TofyContestant:
 
     def __init__(self, data_path: str, size: dict[str, int], clock) -> None:
         from tofy_core import runs
-        from tofy_core.config import ModelConfig, RunConfig, TrainConfig
+        from tofy_core.config import RunConfig, TrainConfig
         from tofy_core.train import Trainer, prepare_data
 
         far = 10**9
-        model = ModelConfig(
-            dim=size["dim"],
-            layers=size["layers"],
-            heads=size["heads"],
-            max_seq=size["max_seq"],
-            max_vocab=size["max_vocab"],
-        )
+        model = model_config(size)
         train = TrainConfig(
             data=data_path,
             steps=far,

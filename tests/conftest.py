@@ -49,8 +49,11 @@ def tiny_corpus(tmp_path) -> Path:
     return path
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120, **env: str):
-    """`python -m tofy_core ARGS` in a subprocess with the test's TOFY_HOME."""
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 120, stdin: str | None = None, **env: str
+):
+    """`python -m tofy_core ARGS` in a subprocess with the test's TOFY_HOME (or `env`'s),
+    fed `stdin` as a pipe when given."""
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **env}
     return subprocess.run(
         [sys.executable, "-m", "tofy_core", *args],
@@ -59,7 +62,8 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120, **env: st
         cwd=cwd or REPO,
         env=full_env,
         timeout=timeout,
-        stdin=subprocess.DEVNULL,
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
     )
 
 

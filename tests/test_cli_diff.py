@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import run_cli
 
 from tofy_core import cli, runs
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
@@ -83,16 +84,7 @@ def main(capsys, *argv: str, stdin: str | None = None, monkeypatch=None):
 
 
 def tofy(*args: str, home: Path, stdin: str = "", timeout: float = 120):
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TOFY_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "tofy_core", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=timeout,
-    )
+    return run_cli(*args, timeout=timeout, stdin=stdin, TOFY_HOME=str(home))
 
 
 # --- the rich form ---------------------------------------------------------------------------

@@ -107,17 +107,23 @@ def infer_seed_config(
 def build_model(weights: LoadedWeights, config: ModelConfig) -> LatentModel:
     """A model of `config` holding the file's weights; size mismatches are clear errors."""
     model = LatentModel(config)
+    load_into(model, weights)
+    return model.eval()
+
+
+def load_into(model: LatentModel, weights: LoadedWeights, source: str = "weights") -> None:
+    """Copy the file's tensors into `model`; a shape mismatch or a missing tensor (other than
+    a seed file's absent teacher table) is a CheckpointError naming `source`."""
     try:
         missing = import_tensors(model, weights.tensors)
     except ValueError as exc:
-        raise CheckpointError(f"weights do not fit the model: {exc}") from None
+        raise CheckpointError(f"{source} do not fit the model: {exc}") from None
     required = [m for m in missing if m != "teacher.embed.weight"]
     if required:
         raise CheckpointError(
-            f"weights file lacks {len(required)} tensors (e.g. {required[0]}): "
+            f"{source} lack {len(required)} tensors (e.g. {required[0]}): "
             "not a complete Tofy or seed checkpoint"
         )
-    return model.eval()
 
 
 def save_state(

@@ -23,7 +23,7 @@ from tofy_core.data.text import Corpus, load_corpus
 from tofy_core.data.vocab import FIRST_WORD_ID, Vocab
 from tofy_core.errors import CheckpointError, TofyError
 from tofy_core.events import EventWriter
-from tofy_core.model import LatentModel, import_tensors, sample_negatives
+from tofy_core.model import LatentModel, sample_negatives
 
 EventListener = Callable[[dict[str, Any]], None]
 COLLAPSE_SAMPLE = 256
@@ -164,8 +164,7 @@ class Trainer:
                     )
         if weights.metadata.get("vocab_hash") not in (None, self.data.vocab.digest()):
             raise CheckpointError("the run's vocab.txt does not match its weights file")
-        checkpoint.build_model(weights, self.config.model)  # validates shapes with a clear error
-        import_tensors(self.model, weights.tensors)
+        checkpoint.load_into(self.model, weights)
         step, rng = checkpoint.load_state(
             self.run.file(runs.STATE_FILE), self.model, self.optimizer
         )
@@ -190,13 +189,7 @@ class Trainer:
                 f"{len(self.data.vocab)}×{self.config.model.dim}: match --dim/max_vocab to the "
                 "checkpoint and keep its vocab file beside it"
             )
-        try:
-            missing = import_tensors(self.model, weights.tensors)
-        except ValueError as exc:
-            raise CheckpointError(f"{path} does not fit this model: {exc}") from None
-        required = [m for m in missing if m != "teacher.embed.weight"]
-        if required:
-            raise CheckpointError(f"{path} lacks {required[0]}: not a complete checkpoint")
+        checkpoint.load_into(self.model, weights, source=f"the weights in {path}")
 
     def emit(self, kind: str, **fields: Any) -> None:
         record = self.events.write(kind, **fields)

@@ -1,5 +1,6 @@
 """Tokenizer, phrase reading and the vocabulary file: the seed's rules, Unicode-aware."""
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,46 @@ def test_tokenizer_splits_words_apostrophes_and_punctuation():
 def test_tokenizer_is_unicode_aware_and_can_keep_case():
     assert tokenize("Café naïve Ünïcode", lowercase=False) == ["Café", "naïve", "Ünïcode"]
     assert tokenize("3.5km") == ["3", ".", "5km"]
+
+
+@pytest.mark.parametrize(
+    ("text", "lowered", "kept"),
+    [
+        (
+            "it's 3.5km -- e-mail me@x.com at 10:30pm",
+            "it's 3 . 5km - - e - mail me @ x . com at 10 : 30pm",
+            "it's 3 . 5km - - e - mail me @ x . com at 10 : 30pm",
+        ),
+        (
+            "snake_case __init__ foo_bar2 _x_",
+            "snake _ case _ _ init _ _ foo _ bar2 _ x _",
+            "snake _ case _ _ init _ _ foo _ bar2 _ x _",
+        ),
+        ("rock'n'roll 'quoted' ''", "rock'n'roll 'quoted' ''", "rock'n'roll 'quoted' ''"),
+        (
+            "A+B=C; (x) [MASK] {y} #tag ~/path\\to",
+            "a + b = c ; ( x ) [ mask ] { y } # tag ~ / path \\ to",
+            "A + B = C ; ( x ) [ MASK ] { y } # tag ~ / path \\ to",
+        ),
+        ("50% off $9.99!!! ...", "50 % off $ 9 . 99 ! ! ! . . .", "50 % off $ 9 . 99 ! ! ! . . ."),
+        ("  Spaces\ttabs\nNew  ", "spaces tabs new", "Spaces tabs New"),
+    ],
+)
+def test_ascii_text_splits_exactly_as_the_seed_rule_did(text, lowered, kept):
+    assert tokenize(text) == lowered.split(" ")
+    assert tokenize(text, lowercase=False) == kept.split(" ")
+
+
+def test_combining_marks_stay_inside_words_and_text_is_nfc():
+    assert tokenize("नमस्ते दुनिया, कैसे हो?") == ["नमस्ते", "दुनिया", ",", "कैसे", "हो", "?"]
+    decomposed = unicodedata.normalize("NFD", "Café au lait")
+    assert decomposed != "Café au lait"  # the accent is its own code point here
+    assert tokenize(decomposed) == ["café", "au", "lait"]
+    assert tokenize(decomposed)[0] == unicodedata.normalize("NFC", "café")
+    assert tokenize(decomposed, lowercase=False) == tokenize("Café au lait", lowercase=False)
+    # a mark joins the word it touches, never punctuation or the word after a space
+    assert tokenize("x\u0301! y") == ["x\u0301", "!", "y"]
+    assert tokenize("l’été — déjà") == ["l’été", "—", "déjà"]
 
 
 def test_context_side_uses_left_of_tab_or_triple_bar():

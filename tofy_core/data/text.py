@@ -1,11 +1,13 @@
 """Turning text into phrases and tokens.
 
-The tokenizer is the seed's rule made Unicode-aware: runs of letters, digits and apostrophes
-are words, whitespace separates, every other character is a token of its own. Training and
-inference both call `tokenize` with the model's `lowercase` setting, so they always agree."""
+The tokenizer is the seed's rule made Unicode-aware: text is normalised to NFC, runs of
+letters, digits, apostrophes and combining marks are words, whitespace separates, every other
+character is a token of its own. Training and inference both call `tokenize` with the model's
+`lowercase` setting, so they always agree."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -21,7 +23,45 @@ DEFAULT_CORPUS_NAME = "corpus.txt"
 def tokenize(text: str, lowercase: bool = True) -> list[str]:
     if lowercase:
         text = text.lower()
-    return _TOKEN.findall(text)
+    if text.isascii():  # no normalisation or combining mark possible: the plain rule
+        return _TOKEN.findall(text)
+    return _unicode_tokens(text)
+
+
+@functools.cache
+def _unicode_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """`_TOKEN` with words and other characters told apart, and a quick test for characters
+    that could be combining marks (non-ASCII, neither word characters nor spaces). Compiled
+    on the first non-ASCII text, so that importing the tokenizer stays as cheap as before."""
+    piece = re.compile(r"((?:[^\W_]|['’])+)|(\S)", re.UNICODE)
+    maybe_mark = re.compile(r"[^\w\s\x00-\x7f’]", re.UNICODE)
+    return piece, maybe_mark
+
+
+def _unicode_tokens(text: str) -> list[str]:
+    """The rule on NFC text, with combining marks (category M: Devanagari vowel signs and
+    virama, accents NFC cannot compose) kept inside the word they touch. Python's `re` has no
+    `\\p{M}`, and a class listing every mark would cost a table at import; lone pieces that
+    could be marks are few, so each is looked up instead."""
+    import unicodedata  # only non-ASCII text needs it
+
+    piece, maybe_mark = _unicode_patterns()
+    text = unicodedata.normalize("NFC", text)
+    if maybe_mark.search(text) is None:
+        return _TOKEN.findall(text)
+    tokens: list[str] = []
+    end = -1
+    joinable = False  # the last token is a word that a touching word piece or mark extends
+    for match in piece.finditer(text):
+        word, other = match.groups()
+        wordish = word is not None or unicodedata.category(other)[0] == "M"
+        if wordish and joinable and match.start() == end:
+            tokens[-1] += match.group()
+        else:
+            tokens.append(match.group())
+        joinable = wordish
+        end = match.end()
+    return tokens
 
 
 def context_side(line: str) -> str:

@@ -10,7 +10,9 @@ composed for this project (no third-party text). It uses only the standard libra
 fixed seed, so running it twice produces a byte-identical file.
 
 Each output line is ``context<TAB>response``: a casual question or remark and a reply.
-Only the left side is used for training, but both sides are meant to read naturally.
+Only the left side is used for training, but both sides are meant to read naturally. Every
+context occurs once: Tofy drops repeated phrases anyway, and a repeat would only make the
+file look bigger than it is.
 
 Usage::
 
@@ -32,12 +34,13 @@ DEFAULT_LINES = 6000
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "corpus.txt"
 MIN_TOKENS = 4
 MAX_TOKENS = 25
-MAX_CONTEXT_REPEATS = 2
 MIN_LINES = 4000
 MIN_CONTEXT_WORDS = 1200
 MAX_ATTEMPTS_PER_LINE = 60
 
 TOKEN_RE = re.compile(r"[a-z0-9']+")
+# Tofy's own tokenizer rule: two contexts with the same tokens are the same training phrase
+PHRASE_TOKEN_RE = re.compile(r"(?:[^\W_]|['’])+|\S")
 SLOT_RE = re.compile(r"\{([a-z]+)(?:_([a-z]+))?(\d?)\}")
 
 # --------------------------------------------------------------------------------------------
@@ -1210,32 +1213,36 @@ def make_line(
     return context, " ".join(render(response, values).split())
 
 
+def phrase_key(text: str) -> tuple[str, ...]:
+    """A context as Tofy sees it: its lowercased tokens, punctuation included."""
+    return tuple(PHRASE_TOKEN_RE.findall(text.lower()))
+
+
 def length_ok(text: str) -> bool:
     """True when ``text`` has between MIN_TOKENS and MAX_TOKENS tokens."""
     return MIN_TOKENS <= len(tokens(text)) <= MAX_TOKENS
 
 
 def generate(n_lines: int, seed: int = SEED) -> list[str]:
-    """Generate up to ``n_lines`` distinct, shuffled ``context<TAB>response`` lines."""
+    """Generate up to ``n_lines`` shuffled ``context<TAB>response`` lines, no two with the
+    same context (compared as Tofy compares phrases: lowercased tokens)."""
     rng = random.Random(seed)
     slots = build_slots()
     weights = [tpl.weight for tpl in TEMPLATES]
     lines: list[str] = []
-    seen: set[str] = set()
-    context_counts: dict[str, int] = {}
+    seen: set[tuple[str, ...]] = set()
     attempts = 0
     while len(lines) < n_lines and attempts < n_lines * MAX_ATTEMPTS_PER_LINE:
         attempts += 1
         template = rng.choices(TEMPLATES, weights=weights)[0]
         context, response = make_line(template, slots, rng)
-        line = f"{context}\t{response}"
-        if line in seen or context_counts.get(context, 0) >= MAX_CONTEXT_REPEATS:
+        key = phrase_key(context)
+        if key in seen:
             continue
         if not (length_ok(context) and length_ok(response)):
             continue
-        seen.add(line)
-        context_counts[context] = context_counts.get(context, 0) + 1
-        lines.append(line)
+        seen.add(key)
+        lines.append(f"{context}\t{response}")
     rng.shuffle(lines)
     return lines
 
@@ -1265,7 +1272,7 @@ def corpus_stats(lines: list[str]) -> dict[str, int]:
     return {
         "lines": len(lines),
         "distinct_lines": len(set(lines)),
-        "distinct_contexts": len({line.split("\t")[0] for line in lines}),
+        "distinct_contexts": len({phrase_key(line.split("\t")[0]) for line in lines}),
         "templates": len(TEMPLATES),
         "slot_words": len(slot_vocabulary()),
         "context_words": len(left_vocab),
@@ -1280,6 +1287,8 @@ def check_stats(stats: dict[str, int], requested: int) -> list[str]:
     problems: list[str] = []
     if stats["distinct_lines"] != stats["lines"]:
         problems.append("duplicate lines present")
+    if stats["distinct_contexts"] != stats["lines"]:
+        problems.append("a context occurs more than once")
     if requested >= MIN_LINES and stats["lines"] < MIN_LINES:
         problems.append(f"only {stats['lines']} lines (< {MIN_LINES})")
     if requested >= MIN_LINES and stats["context_words"] < MIN_CONTEXT_WORDS:

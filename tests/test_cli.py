@@ -14,6 +14,7 @@ import pytest
 from conftest import REPO, TINY_MODEL_ARGS, run_cli
 
 from tofy_core import paths, runs
+from tofy_core.errors import EXIT_INTERRUPTED
 
 
 def assert_clean_error(result, fragment: str) -> None:
@@ -193,8 +194,9 @@ def test_sigint_stops_cleanly_and_resume_finishes(tiny_corpus):
         time.sleep(0.1)
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=60)
-    assert child.returncode == 0, err
+    assert child.returncode == EXIT_INTERRUPTED, err
     assert "stopped at step" in out
+    assert "tofy resume long" in err
     info = runs.open_run("long")
     assert info.status == "stopped" and info.step > 0
     assert (info.path / "state.safetensors").is_file()

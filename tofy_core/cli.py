@@ -9,10 +9,7 @@ import argparse
 import sys
 
 from tofy_core import cli_runs, cli_seed, cli_train
-from tofy_core.errors import TofyError
-
-EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130
+from tofy_core.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, TofyError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=cli_seed.SEED_USAGE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"tofy {version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_train.add_commands(subparsers)
     cli_runs.add_commands(subparsers)
@@ -41,6 +39,16 @@ def _optional(name: str):
         if exc.name == name:
             return None
         raise
+
+
+def version() -> str:
+    """The installed distribution's version, or the source tree's when not installed."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("tofy")
+    except metadata.PackageNotFoundError:
+        return "0.1.0 (source)"
 
 
 def dispatch(argv: list[str]) -> int:

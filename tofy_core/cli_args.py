@@ -55,5 +55,19 @@ def is_terminal(stream=None) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows defaults and keeps the examples in epilogs as written."""
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples in epilogs as written and adds "(default: X)" where a default means
+    something: never for flags, empty or None defaults, or help that already names its default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            default is None
+            or default is False
+            or default in ("", argparse.SUPPRESS)
+            or action.nargs in ("*", "?")
+            or "default" in text
+        ):
+            return text
+        return f"{text} (default: {default})" if text else f"(default: {default})"

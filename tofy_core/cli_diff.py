@@ -47,7 +47,7 @@ def add_commands(subparsers) -> None:
             "cosine, L2, the answer's rank among all words, and the nearest words."
         ),
         epilog=DIFF_EPILOG,
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
     )
     diff.add_argument(
         "model", metavar="RUN|MODEL", help="run id, unique id prefix, name, folder, or .safetensors"
@@ -71,15 +71,6 @@ def add_commands(subparsers) -> None:
         "--query", "-q", action="append", default=None, help="answer it and exit (repeatable)"
     )
     diff.set_defaults(handler=cmd_diff)
-
-
-class _HelpFormatter(HelpFormatter):
-    """Shows defaults, but not the empty ones ("default: None")."""
-
-    def _get_help_string(self, action):
-        if action.default in (None, False) or action.nargs == "*":
-            return action.help
-        return super()._get_help_string(action)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

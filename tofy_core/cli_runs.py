@@ -10,6 +10,7 @@ from tofy_core import runs
 from tofy_core.cli_args import HelpFormatter, format_duration
 from tofy_core.config import human_bytes, human_count
 from tofy_core.events import read_events
+from tofy_core.rates import run_rate
 
 
 def add_commands(subparsers) -> None:
@@ -49,7 +50,8 @@ def run_summary(info: runs.RunInfo) -> dict:
     summary["status"] = info.shown_status
     summary["path"] = str(info.path)
     last_step = last_eval = None
-    for event in read_events(info.file(runs.METRICS_FILE)):
+    events = list(read_events(info.file(runs.METRICS_FILE)))
+    for event in events:
         if event["event"] == "step":
             last_step = event
         elif event["event"] == "eval":
@@ -58,8 +60,15 @@ def run_summary(info: runs.RunInfo) -> dict:
         summary["step"] = max(summary.get("step", 0), last_step["step"])
         summary["loss"] = last_step["loss"]
         summary["tokens_per_s"] = last_step["tokens_per_s"]
+    rate = run_rate(events)
+    if rate:
+        summary.update(rate)
     if last_eval:
         summary["eval"] = {k: last_eval[k] for k in ("step", "top1", "top10", "mean_rank")}
+    if not summary.get("device"):  # runs from before run.json recorded it
+        starts = [e for e in events if e["event"] == "start"]
+        summary["device"] = str(starts[-1].get("device", "")) if starts else ""
+    summary["checkpoint_step"] = runs.checkpoint_step(info)
     return summary
 
 
@@ -84,7 +93,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 f"{s['step']}/{s['steps']}",
                 loss,
                 top10,
-                s["dataset"][:40],
+                _tail(s["dataset"], 40),
             )
         )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
@@ -97,7 +106,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     info = runs.open_run(args.run)
     summary = run_summary(info)
     config = runs.read_config(info)
+    if config.model.vocab_size is None:  # runs from before config.json recorded it
+        config.model.vocab_size = _vocab_lines(info)
     summary["config"] = config.to_dict()
+    summary["parameters"] = config.model.parameter_count()
     files = {p.name: p.stat().st_size for p in sorted(info.path.iterdir()) if p.is_file()}
     summary["files"] = files
     if args.json:
@@ -107,15 +119,29 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"run      {info.run_id}  ({summary['name']})")
     print(f"status   {summary['status']}" + (f": {info.error}" if info.error else ""))
     print(f"data     {info.dataset}")
-    print(f"step     {summary['step']}/{summary['steps']}")
+    saved = summary["checkpoint_step"]
+    restart = "no checkpoint yet" if saved is None else f"last checkpoint {saved}"
+    print(f"step     {summary['step']}/{summary['steps']}  ({restart})")
     print(
         f"model    dim {model.dim}, layers {model.layers}, heads {model.heads}, "
-        f"max_seq {model.max_seq}, vocab {model.vocab_size or model.max_vocab} "
+        f"max_seq {model.max_seq}, vocab {model.effective_vocab} "
         f"({human_count(model.parameter_count())} parameters)"
     )
-    print(f"training batch {train.batch}, lr {train.lr}, seed {train.seed}, device {train.device}")
+    device = summary["device"] or train.device
+    if device != train.device:
+        device += f" ({train.device})"
+    print(f"training batch {train.batch}, lr {train.lr}, seed {train.seed}, device {device}")
+    if train.phases:
+        spans = ", ".join(f"{start}-{end}" for start, end in train.phases)
+        print(f"schedule {len(train.phases)} phases (steps {spans}), extended by resume --steps")
     if "loss" in summary:
-        print(f"loss     {summary['loss']:.4f}  ({summary['tokens_per_s']:,.0f} tokens/s)")
+        print(f"loss     {summary['loss']:.4f}")
+    if "real_tokens_per_s" in summary:
+        print(
+            f"speed    {summary['real_tokens_per_s']:,.0f} real tokens/s over "
+            f"{format_duration(summary['train_seconds'])} of training "
+            f"({human_count(int(summary['real_tokens']))} tokens, padding not counted)"
+        )
     if summary.get("eval"):
         e = summary["eval"]
         print(
@@ -127,6 +153,20 @@ def cmd_show(args: argparse.Namespace) -> int:
     for name, size in files.items():
         print(f"  {name:<20} {human_bytes(size)}")
     return 0
+
+
+def _tail(text: str, width: int) -> str:
+    """The end of a long value (a data file's absolute path: its name is what tells)."""
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+def _vocab_lines(info: runs.RunInfo) -> int | None:
+    """The size of the run's vocab.txt (one token per line), None without one."""
+    try:
+        with info.file(runs.VOCAB_FILE).open("rb") as handle:
+            return sum(1 for _ in handle) or None
+    except OSError:
+        return None
 
 
 def cmd_delete(args: argparse.Namespace) -> int:

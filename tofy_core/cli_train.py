@@ -12,34 +12,117 @@ from pathlib import Path
 
 from tofy_core import runs
 from tofy_core.cli_args import HelpFormatter, non_negative_int, positive_float, positive_int
-from tofy_core.config import ModelConfig, RunConfig, TrainConfig
-from tofy_core.errors import TofyError
+from tofy_core.config import (
+    DEFAULT_PRESET,
+    DEVICES,
+    PRESETS,
+    RunConfig,
+    TrainConfig,
+    default_threads,
+    preset_config,
+)
+from tofy_core.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    CheckpointError,
+    DataError,
+    TofyError,
+)
+from tofy_core.preflight import (
+    absolute_source,
+    check_data_source,
+    check_device,
+    fingerprint_file,
+)
 
 TRAIN_EPILOG = """examples:
-  tofy train                               # the embedded corpus, default sizes
+  tofy train                               # the embedded corpus, the quick preset (~1 minute)
   tofy train chats.txt --steps 2000 --dim 128 --layers 2
+  tofy train chats.txt --preset base --threads 2
   tofy train hub:./my_parquet_folder --name parquet-test
 data: a UTF-8 text file, one phrase per line (`context<TAB>response` or `context|||response`
-uses the left side), or hub:<dataset id>[@split], or hub:<folder of parquet files>."""
+uses the left side), or hub:<dataset id>[@split], or hub:<folder of parquet files>.
+exit status: 0 finished, 1 failed (NaN loss or an error during training), 2 bad input,
+130 stopped by Ctrl-C/SIGTERM (saved: `tofy resume ID` continues it)."""
+
+
+PRESET_FIELDS = {
+    "dim": "model",
+    "max_seq": "model",
+    "layers": "model",
+    "heads": "model",
+    "max_vocab": "model",
+    "steps": "train",
+    "batch": "train",
+    "lr": "train",
+    "eval_every": "train",
+}
+
+
+def _from_preset(name: str, what: str) -> str:
+    """Help text for an option whose default comes from the preset: its value in each."""
+    values = []
+    for preset in PRESETS.values():
+        config = preset.config()
+        part = config.model if PRESET_FIELDS[name] == "model" else config.train
+        values.append(f"{preset.name} {getattr(part, name):g}")
+    return f"{what} (default from --preset: {', '.join(values)})"
+
+
+def presets_help() -> str:
+    lines = [f"  {p.name:<6} {p.summary}" for p in PRESETS.values()]
+    return "presets (--preset NAME; options given explicitly win):\n" + "\n".join(lines)
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults, train = ModelConfig(), TrainConfig()
+    train = TrainConfig()
     group = parser.add_argument_group("model")
-    group.add_argument("--dim", type=positive_int, default=defaults.dim, help="embedding width")
-    group.add_argument("--max-seq", type=positive_int, default=defaults.max_seq, help="tokens")
-    group.add_argument("--layers", type=positive_int, default=defaults.layers)
-    group.add_argument("--heads", type=positive_int, default=defaults.heads)
-    group.add_argument("--max-vocab", type=positive_int, default=defaults.max_vocab)
+    group.add_argument(
+        "--preset",
+        choices=tuple(PRESETS),
+        default=DEFAULT_PRESET,
+        help="starting sizes and schedule, listed below",
+    )
+    group.add_argument("--dim", type=positive_int, help=_from_preset("dim", "embedding width"))
+    group.add_argument(
+        "--max-seq", type=positive_int, help=_from_preset("max_seq", "tokens per training row")
+    )
+    group.add_argument(
+        "--layers", type=positive_int, help=_from_preset("layers", "transformer blocks")
+    )
+    group.add_argument(
+        "--heads", type=positive_int, help=_from_preset("heads", "attention heads; divide dim")
+    )
+    group.add_argument(
+        "--max-vocab",
+        type=positive_int,
+        help=_from_preset("max_vocab", "vocabulary cap, 3 special tokens included"),
+    )
     group.add_argument(
         "--no-lower", action="store_true", help="keep case (default: lowercase all text)"
     )
     group = parser.add_argument_group("training")
-    group.add_argument("--steps", type=positive_int, default=train.steps)
-    group.add_argument("--batch", type=positive_int, default=train.batch)
-    group.add_argument("--lr", type=positive_float, default=train.lr, help="peak learning rate")
-    group.add_argument("--device", choices=("auto", "cpu", "cuda"), default=train.device)
-    group.add_argument("--seed", type=int, default=train.seed)
+    group.add_argument("--steps", type=positive_int, help=_from_preset("steps", "optimizer steps"))
+    group.add_argument(
+        "--batch", type=positive_int, help=_from_preset("batch", "phrases (rows) per step")
+    )
+    group.add_argument("--lr", type=positive_float, help=_from_preset("lr", "peak learning rate"))
+    group.add_argument(
+        "--device",
+        choices=DEVICES,
+        default=train.device,
+        help="auto = CUDA when a GPU is present, else CPU",
+    )
+    group.add_argument(
+        "--threads",
+        type=non_negative_int,
+        default=train.threads,
+        help=f"CPU threads for torch; 0 = every core but one, at most 8 "
+        f"(here: {default_threads()}) (default: 0)",
+    )
+    group.add_argument(
+        "--seed", type=int, default=train.seed, help="seeds weights, data order and masks"
+    )
     group.add_argument(
         "--masks-per-seq",
         type=non_negative_int,
@@ -52,9 +135,20 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         default=train.negatives,
         help="0 = every vocabulary word is a negative; N = N sampled (the seed used 32)",
     )
-    group.add_argument("--log-every", type=positive_int, default=train.log_every)
-    group.add_argument("--eval-every", type=positive_int, default=train.eval_every)
-    group.add_argument("--checkpoint-every", type=positive_int, default=train.checkpoint_every)
+    group.add_argument(
+        "--log-every", type=positive_int, default=train.log_every, help="steps between step lines"
+    )
+    group.add_argument(
+        "--eval-every",
+        type=positive_int,
+        help=_from_preset("eval_every", "steps between held-out evaluations"),
+    )
+    group.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        default=train.checkpoint_every,
+        help="steps between saves (a stop always saves)",
+    )
     group.add_argument("--compile", action="store_true", help="torch.compile the model")
 
 
@@ -63,7 +157,7 @@ def add_commands(subparsers) -> None:
         "train",
         help="train a new model",
         description="Train a latent (JEPA-style) encoder and save it as a run.",
-        epilog=TRAIN_EPILOG,
+        epilog=TRAIN_EPILOG + "\n" + presets_help(),
         formatter_class=HelpFormatter,
     )
     train.add_argument("data", nargs="?", default="", help="data file or hub:<id>")
@@ -81,35 +175,46 @@ def add_commands(subparsers) -> None:
         formatter_class=HelpFormatter,
     )
     resume.add_argument("run", help="run id, unique id prefix, name or folder")
-    resume.add_argument("--steps", type=positive_int, default=None, help="new total step count")
+    resume.add_argument(
+        "--steps",
+        type=positive_int,
+        default=None,
+        help="a new total step count: the run continues as a new schedule phase (learning-rate "
+        "warm-up and decay, EMA ramp) from where it is (default: the run's own total, exactly)",
+    )
+    resume.add_argument(
+        "--data",
+        default=None,
+        metavar="PATH",
+        help="where the run's data file is now, if it moved; it must hold the same text "
+        "(checked by size and sha256) (default: the path the run recorded)",
+    )
     resume.set_defaults(handler=cmd_resume)
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    model = ModelConfig(
-        dim=args.dim,
-        max_seq=args.max_seq,
-        layers=args.layers,
-        heads=args.heads,
-        max_vocab=args.max_vocab,
-        lowercase=not args.no_lower,
-    )
-    train = TrainConfig(
-        data=getattr(args, "data", "") or "",
-        steps=args.steps,
-        batch=args.batch,
-        lr=args.lr,
-        device=args.device,
-        seed=args.seed,
-        name=getattr(args, "name", "") or "",
-        log_every=args.log_every,
-        eval_every=args.eval_every,
-        checkpoint_every=args.checkpoint_every,
-        masks_per_seq=args.masks_per_seq,
-        negatives=args.negatives,
-        compile=args.compile,
-    )
-    return RunConfig(model, train).validate()
+    """The preset's configuration with every option the user gave laid over it."""
+    config = preset_config(args.preset)
+    for name, part in PRESET_FIELDS.items():
+        value = getattr(args, name)
+        if value is not None:
+            setattr(config.model if part == "model" else config.train, name, value)
+    config.model.lowercase = not args.no_lower
+    train = config.train
+    train.data = getattr(args, "data", "") or ""
+    train.name = getattr(args, "name", "") or ""
+    for name in (
+        "device",
+        "threads",
+        "seed",
+        "log_every",
+        "checkpoint_every",
+        "masks_per_seq",
+        "negatives",
+        "compile",
+    ):
+        setattr(train, name, getattr(args, name))
+    return config.validate()
 
 
 @contextmanager
@@ -136,24 +241,31 @@ def run_training(
     init_weights: Path | None = None,
     init_vocab: Path | None = None,
 ) -> tuple[int, runs.RunInfo]:
-    """Prepare data, create the run, train; returns the exit code and the run."""
+    """Check and build everything that can fail (device, data, model, initial weights), then
+    create the run folder and train; returns the exit code and the run. A failure before the
+    folder exists leaves nothing behind; one after it ends the run `failed`."""
     from tofy_core.data.vocab import Vocab
     from tofy_core.progress import ConsoleProgress
     from tofy_core.train import Trainer
 
-    if run_id:
-        runs.check_run_id(run_id)
+    check_device(config.train.device)
+    check_data_source(config.train.data)
+    config.train.data = absolute_source(config.train.data)
+    info = runs.plan_run(config, run_id)
     vocab = Vocab.load(init_vocab) if init_vocab else None
     data = load_training_data(config, vocab, refresh)
     if data.corpus.from_cache:
         print(f"using cached dataset {data.corpus.source} ({data.corpus.path})", file=sys.stderr)
-    info = runs.create_run(config, run_id)
+    config.train.data_bytes, config.train.data_sha256 = fingerprint_file(data.corpus.path)
+    config.model.vocab_size = len(data.vocab)
     trainer = Trainer(info, config, data, listeners=[ConsoleProgress()])
     if init_weights is not None:
         trainer.load_initial_weights(init_weights)
     with stop_on_signals(trainer):
+        runs.make_run_folder(info, config)
         status = trainer.fit()
-    return (1 if status == "failed" else 0), info
+    print_next_step(status, info)
+    return exit_code(status), info
 
 
 def load_training_data(config: RunConfig, vocab=None, refresh: bool = False):
@@ -175,23 +287,52 @@ def cmd_train(args: argparse.Namespace) -> int:
     return code
 
 
-def cmd_resume(args: argparse.Namespace) -> int:
+def exit_code(status: str) -> int:
+    """The process's exit status for how the run ended (listed in `tofy train --help`)."""
+    return {"failed": EXIT_FAILED, "stopped": EXIT_INTERRUPTED}.get(status, 0)
+
+
+def print_next_step(status: str, info: runs.RunInfo) -> None:
+    """The command a user wants next: resume a stopped run, probe a finished one."""
+    if status == "stopped":
+        print(f"stopped and saved; continue with:  tofy resume {info.run_id}", file=sys.stderr)
+    elif status == "finished":
+        print(f"probe it with:  tofy diff {info.run_id}")
+
+
+def resume_trainer(
+    info: runs.RunInfo,
+    steps: int | None = None,
+    data: str | None = None,
+    listeners: list | None = None,
+):
+    """A Trainer that continues `info` from its last checkpoint, on the same data (checked by
+    size and sha256; `data` says where a moved file is now). `steps`, a new total, makes the
+    rest a new schedule phase; without it the run continues exactly. Only once every check
+    has passed is the run marked running and its new config written."""
     from tofy_core.data.vocab import Vocab
-    from tofy_core.progress import ConsoleProgress
     from tofy_core.train import Trainer
 
-    info = runs.open_run(args.run)
     if info.is_live:
         raise TofyError(f"run {info.run_id} is still training (pid {info.pid})")
     if not info.file(runs.STATE_FILE).is_file():
         raise TofyError(f"run {info.run_id} has no saved state to resume from")
+    saved = runs.checkpoint_step(info)
+    if saved is None:
+        raise CheckpointError(
+            f"{info.file(runs.STATE_FILE)} is not a readable training state (truncated?): "
+            "the run cannot resume"
+        )
     config = runs.read_config(info)
-    if args.steps is not None:
-        config.train.steps = args.steps
+    if steps is not None:
+        config.train.extend(saved, steps)
+    config.train.data = _resumable_source(info, config.train.data, data)
+    check_device(config.train.device)
     config.validate()
     vocab = Vocab.load(info.file(runs.VOCAB_FILE))
-    data = load_training_data(config, vocab)
-    trainer = Trainer(info, config, data, listeners=[ConsoleProgress()])
+    loaded = load_training_data(config, vocab)
+    _check_same_data(info, config.train, loaded.corpus)
+    trainer = Trainer(info, config, loaded, listeners=listeners)
     trainer.resume_from_files()
     if trainer.step >= config.train.steps:
         raise TofyError(
@@ -199,12 +340,59 @@ def cmd_resume(args: argparse.Namespace) -> int:
             "pass --steps with a larger total to train further"
         )
     info.status, info.pid, info.error, info.steps = "running", _pid(), "", config.train.steps
+    info.dataset = config.train.data or "(default corpus)"
     runs.atomic_write_json(info.file(runs.CONFIG_FILE), config.to_dict())
     runs.write_info(info)
+    return trainer
+
+
+def _resumable_source(info: runs.RunInfo, recorded: str, given: str | None) -> str:
+    """The data source to resume on, checked; a recorded file that is gone names --data."""
+    source = recorded if given is None else given
+    try:
+        check_data_source(source)
+    except DataError as exc:
+        if given is None and source:
+            raise DataError(
+                f"{exc}; if the data moved: tofy resume {info.run_id} --data NEW_PATH"
+            ) from None
+        raise
+    return absolute_source(source)
+
+
+def _check_same_data(info: runs.RunInfo, train: TrainConfig, corpus) -> None:
+    """The text read now is the text the run began on; older runs, which recorded no
+    fingerprint, start recording one. A changed embedded corpus (another Tofy version) is
+    only a warning: there is no other copy to point at."""
+    size, digest = fingerprint_file(corpus.path)
+    recorded = train.data_sha256
+    train.data_bytes, train.data_sha256 = size, digest
+    if not recorded or recorded == digest:
+        return
+    if not train.data:
+        print(
+            "warning: the embedded default corpus changed since this run began (another Tofy "
+            "version): training continues on the current one, not exactly as before",
+            file=sys.stderr,
+        )
+        return
+    raise DataError(
+        f"{corpus.source} is not the data run {info.run_id} was trained on (its size or sha256 "
+        f"changed): restore it, or point at the original with "
+        f"`tofy resume {info.run_id} --data PATH`"
+    )
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from tofy_core.progress import ConsoleProgress
+
+    info = runs.open_run(args.run)
+    trainer = resume_trainer(info, args.steps, args.data, listeners=[ConsoleProgress()])
     with stop_on_signals(trainer):
         status = trainer.fit()
     print(f"run folder: {info.path}")
-    return 1 if status == "failed" else 0
+    print_next_step(status, info)
+    return exit_code(status)
 
 
 def _pid() -> int:

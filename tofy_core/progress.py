@@ -20,11 +20,17 @@ def memory_text(event: dict[str, Any]) -> str:
     return ""
 
 
+def real_rate(event: dict[str, Any]) -> float:
+    """Real (non-pad) tokens per second; events written before it existed give the padded
+    figure."""
+    return float(event.get("real_tokens_per_s", event.get("tokens_per_s", 0.0)))
+
+
 def step_line(event: dict[str, Any]) -> str:
     step, steps = event["step"], event.get("steps") or event["step"]
     return (
         f"step {step}/{steps}  loss {event['loss']:.4f}  acc {event['accuracy']:.3f}  "
-        f"lr {event['lr']:.2e}  {event['tokens_per_s']:,.0f} tok/s  "
+        f"lr {event['lr']:.2e}  {real_rate(event):,.0f} tok/s  "
         f"{memory_text(event)}  ETA {format_duration(event.get('eta'))}"
     )
 
@@ -50,17 +56,15 @@ class ConsoleProgress:
         self.stream.flush()
 
     def on_start(self, event: dict[str, Any]) -> None:
-        corpus = event["corpus"]
+        from tofy_core.data.split import describe_split
+
         cached = " (from cache)" if event.get("from_cache") else ""
         resumed = f", resuming at step {event['resumed_from']}" if event["resumed_from"] else ""
         self._line(
             f"run {event['run_id']}: {human_count(event['parameters'])} parameters on "
             f"{event['device']}{resumed}"
         )
-        self._line(
-            f"data {event['dataset']}{cached}: {corpus['phrases']:,} phrases "
-            f"({corpus['eval_rows']:,} held out), vocab {corpus['vocab']:,}"
-        )
+        self._line(f"data {event['dataset']}{cached}: {describe_split(event['corpus'])}")
 
     def on_step(self, event: dict[str, Any]) -> None:
         if not self.live:
@@ -71,7 +75,7 @@ class ConsoleProgress:
         bar = "█" * filled + "░" * (BAR_WIDTH - filled)
         self.stream.write(
             f"\r\x1b[2K{bar} {step}/{steps} loss {event['loss']:.4f} "
-            f"{event['tokens_per_s']:,.0f} tok/s ETA {format_duration(event.get('eta'))}"
+            f"{real_rate(event):,.0f} tok/s ETA {format_duration(event.get('eta'))}"
         )
         self.stream.flush()
         self._bar_shown = True
@@ -87,4 +91,9 @@ class ConsoleProgress:
         text = f"{status} at step {event['step']}"
         if event.get("error"):
             text += f": {event['error']}"
+        elif event.get("train_seconds"):
+            text += (
+                f" after {format_duration(event['train_seconds'])} of training, "
+                f"{event.get('real_tokens_per_s', 0):,.0f} tok/s overall"
+            )
         self._line(text)

@@ -98,6 +98,7 @@ class RunInfo:
     error: str = ""
     step: int = 0
     steps: int = 0
+    device: str = ""  # the device training last ran on (cpu, cuda:0), never "auto"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -126,13 +127,14 @@ class RunInfo:
             "error": self.error,
             "step": self.step,
             "steps": self.steps,
+            "device": self.device,
             **self.extra,
         }
 
 
 def _info_from_json(path: Path, data: dict[str, Any]) -> RunInfo:
     known = {"id", "name", "status", "dataset", "created", "updated", "pid", "error"}
-    known |= {"step", "steps"}
+    known |= {"step", "steps", "device"}
     return RunInfo(
         run_id=path.name,
         path=path,
@@ -145,6 +147,7 @@ def _info_from_json(path: Path, data: dict[str, Any]) -> RunInfo:
         error=str(data.get("error", "")),
         step=int(data.get("step", 0) or 0),
         steps=int(data.get("steps", 0) or 0),
+        device=str(data.get("device", "") or ""),
         extra={k: v for k, v in data.items() if k not in known},
     )
 
@@ -156,25 +159,45 @@ def write_info(info: RunInfo) -> None:
 
 def create_run(config: RunConfig, run_id: str | None = None) -> RunInfo:
     """A fresh folder with run.json and config.json; refuses to reuse an existing id."""
+    info = plan_run(config, run_id)
+    make_run_folder(info, config)
+    return info
+
+
+def plan_run(config: RunConfig, run_id: str | None = None) -> RunInfo:
+    """The RunInfo of a new run, its id checked and still free; nothing is written, so the
+    work that can fail (data, model, weights) happens before the folder exists."""
     run_id = check_run_id(run_id or new_run_id(config.train.name))
     path = paths.runs_dir() / run_id
-    try:
-        path.mkdir(parents=True)
-    except FileExistsError:
-        raise TofyError(f"a run named {run_id!r} already exists: pick another --run-id") from None
-    info = RunInfo(
+    if path.exists():
+        raise TofyError(f"a run named {run_id!r} already exists: pick another --run-id")
+    return RunInfo(
         run_id=run_id,
         path=path,
         name=config.train.name or run_id,
         status="running",
         dataset=config.train.data or "(default corpus)",
-        created=now_iso(),
         pid=os.getpid(),
         steps=config.train.steps,
     )
-    atomic_write_json(info.file(CONFIG_FILE), config.to_dict())
-    write_info(info)
-    return info
+
+
+def make_run_folder(info: RunInfo, config: RunConfig) -> None:
+    """Create a planned run's folder with config.json and run.json (removed again if they
+    cannot be written); refuses an id taken meanwhile."""
+    try:
+        info.path.mkdir(parents=True)
+    except FileExistsError:
+        raise TofyError(
+            f"a run named {info.run_id!r} already exists: pick another --run-id"
+        ) from None
+    try:
+        info.created = now_iso()
+        atomic_write_json(info.file(CONFIG_FILE), config.to_dict())
+        write_info(info)
+    except BaseException:
+        shutil.rmtree(info.path, ignore_errors=True)
+        raise
 
 
 def read_info(path: Path) -> RunInfo:
@@ -193,6 +216,20 @@ def read_config(info: RunInfo) -> RunConfig:
     except (OSError, json.JSONDecodeError) as exc:
         raise TofyError(f"run {info.run_id} has no readable config.json ({exc})") from None
     return RunConfig.from_dict(data)
+
+
+def checkpoint_step(info: RunInfo) -> int | None:
+    """The step of the run's last saved training state (where resume restarts), read from
+    the state file's header without loading it; None when there is none or it is unreadable."""
+    try:
+        with info.file(STATE_FILE).open("rb") as handle:
+            length = int.from_bytes(handle.read(8), "little")
+            if not 0 < length <= 1 << 24:
+                return None
+            header = json.loads(handle.read(length))
+        return int(header["__metadata__"]["step"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def list_runs() -> list[RunInfo]:

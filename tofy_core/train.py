@@ -8,94 +8,52 @@ from __future__ import annotations
 
 import math
 import os
-import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from tofy_core import checkpoint, runs
-from tofy_core.config import RunConfig, TrainConfig
-from tofy_core.data.masking import BatchSampler, MaskedBatch, TokenTable, eval_batches
-from tofy_core.data.text import Corpus, load_corpus
-from tofy_core.data.vocab import FIRST_WORD_ID, Vocab
-from tofy_core.errors import CheckpointError, TofyError
+from tofy_core.config import RunConfig, TrainConfig, resolve_threads
+from tofy_core.data.masking import BatchSampler, MaskedBatch, eval_batches
+from tofy_core.data.split import TrainingData, prepare_data  # noqa: F401 (re-exported)
+from tofy_core.data.vocab import FIRST_WORD_ID
+from tofy_core.errors import CheckpointError
 from tofy_core.events import EventWriter
 from tofy_core.model import LatentModel, sample_negatives
+from tofy_core.preflight import check_device
+from tofy_core.rates import RateMeter
 
 EventListener = Callable[[dict[str, Any]], None]
 COLLAPSE_SAMPLE = 256
 
 
 def get_lr(step: int, train: TrainConfig) -> float:
-    """Linear warmup, then cosine from `lr` down to `min_lr` at the last step."""
-    warmup = train.warmup_steps()
+    """Linear warmup, then cosine from `lr` down to `min_lr` at the end of the step's phase
+    (the whole run unless it was extended)."""
+    start, end = train.phase_at(step)
+    step -= start
+    warmup = train.warmup_steps(end - start)
     if step < warmup:
         return train.lr * (step + 1) / warmup
-    span = max(train.steps - warmup, 1)
+    span = max(end - start - warmup, 1)
     progress = min((step - warmup) / span, 1.0)
     return train.min_lr + 0.5 * (train.lr - train.min_lr) * (1 + math.cos(math.pi * progress))
 
 
 def get_momentum(step: int, train: TrainConfig) -> float:
-    """EMA momentum, linear from `ema_start` to `ema_end` over the run."""
-    fraction = min(step / max(train.steps, 1), 1.0)
+    """EMA momentum, linear from `ema_start` to `ema_end` over the step's phase."""
+    start, end = train.phase_at(step)
+    fraction = min((step - start) / max(end - start, 1), 1.0)
     return train.ema_start + (train.ema_end - train.ema_start) * fraction
 
 
 def pick_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise TofyError("--device cuda was asked for but no CUDA GPU is available: use cpu/auto")
+    check_device(name)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
-
-
-@dataclass
-class TrainingData:
-    """Vocabulary and pre-tokenized tables of one corpus, split into train and held-out."""
-
-    corpus: Corpus
-    vocab: Vocab
-    train_table: TokenTable
-    eval_table: TokenTable
-
-    def sizes(self) -> dict[str, int]:
-        return {
-            "phrases": len(self.corpus.phrases),
-            "skipped_lines": self.corpus.skipped,
-            "train_rows": len(self.train_table),
-            "eval_rows": len(self.eval_table),
-            "vocab": len(self.vocab),
-        }
-
-
-def prepare_data(
-    config: RunConfig, vocab: Vocab | None = None, refresh: bool = False, progress=None
-) -> TrainingData:
-    """Read the corpus, build (or reuse, on resume) the vocab and split off held-out phrases."""
-    corpus = load_corpus(config.train.data, config.model.lowercase, refresh, progress)
-    phrases = list(corpus.phrases)
-    random.Random(config.train.seed).shuffle(phrases)
-    held = 0
-    if config.train.holdout > 0 and len(phrases) >= 2:
-        held = max(1, round(len(phrases) * config.train.holdout))
-    eval_phrases, train_phrases = phrases[:held], phrases[held:]
-    if vocab is None:
-        vocab = Vocab.build(corpus.phrases, config.model.max_vocab)
-    if vocab.word_count() < 2:
-        raise TofyError(f"{corpus.source} yields fewer than 2 distinct words: give more text")
-    encode = vocab.encode
-    seq = config.model.max_seq
-    train_table = TokenTable.from_phrases([encode(p) for p in train_phrases], seq)
-    eval_table = TokenTable.from_phrases(
-        [encode(p) for p in eval_phrases[: config.train.eval_phrases]], seq
-    )
-    if len(train_table) == 0:
-        raise TofyError(f"{corpus.source} has no phrase left for training after the held-out split")
-    return TrainingData(corpus, vocab, train_table, eval_table)
 
 
 def memory_reading(device: torch.device) -> dict[str, Any]:
@@ -128,6 +86,7 @@ class Trainer:
         self.data = data
         self.listeners = listeners or []
         self.device = pick_device(self.train.device)
+        torch.set_num_threads(resolve_threads(self.train.threads))
         if self.device.type == "cuda":
             # TF32 tensor cores for the fp32 work autocast leaves (optimizer, norms, loss)
             torch.backends.cuda.matmul.allow_tf32 = True
@@ -138,6 +97,8 @@ class Trainer:
         self.optimizer = self.model.configure_optimizer(self.train, self.device)
         self.sampler = BatchSampler(data.train_table, len(data.vocab), self.train.seed)
         self.step = 0
+        self.meter = RateMeter()
+        self.train_seconds = 0.0  # this session's training time, for the summary rate
         self.last_good_step: int | None = None
         self.stop_requested = False
         self.events = EventWriter(run.file(runs.METRICS_FILE))
@@ -240,10 +201,13 @@ class Trainer:
     # --- the loop --------------------------------------------------------------------------
 
     def fit(self) -> str:
-        """Train until the last step, a stop request or a non-finite loss; returns the status."""
-        self._emit_start()
-        self.data.vocab.save(self.run.file(runs.VOCAB_FILE))
+        """Train until the last step, a stop request or a non-finite loss; returns the status.
+        Any error ends the run `failed` with its text, never `running` with a dead pid."""
         try:
+            self.run.device = str(self.device)
+            runs.write_info(self.run)
+            self._emit_start()
+            self.data.vocab.save(self.run.file(runs.VOCAB_FILE))
             healthy = self._loop()
             if healthy:
                 status, error = ("stopped" if self.stop_requested else "finished"), ""
@@ -251,7 +215,7 @@ class Trainer:
                 status, error = "failed", self._nan_message()
             if status == "finished" and self.step % self.train.eval_every:
                 self.evaluate()
-        except Exception as exc:
+        except BaseException as exc:  # an interrupt too: the process is about to end
             self._finish("failed", f"{type(exc).__name__}: {exc}")
             raise
         self._finish(status, error)
@@ -268,7 +232,8 @@ class Trainer:
             self.optimizer_step(parts.total)
             self.ema_update()
             self.step += 1
-            window.add(parts, batch.tokens)
+            window.add(parts)
+            self.meter.add(batch.tokens, batch.real_tokens)
             if self.step % self.train.log_every == 0 or self.step == self.train.steps:
                 if not self.maybe_log(window, started):
                     return False
@@ -280,7 +245,9 @@ class Trainer:
                 return False
         if window.steps and not self.maybe_log(window, started):
             return False
-        return self.save_checkpoint(None)
+        saved = self.save_checkpoint(None)
+        self.train_seconds = time.monotonic() - started
+        return saved
 
     def _emit_start(self) -> None:
         self.emit(
@@ -293,6 +260,9 @@ class Trainer:
             dataset=self.data.corpus.source,
             from_cache=self.data.corpus.from_cache,
             resumed_from=self.step,
+            phase=sum(start <= self.step for start, _ in self.train.phases) or 1,
+            phase_start=self.train.phase_at(self.step)[0],
+            phase_end=self.train.phase_at(self.step)[1],
             torch=torch.__version__,
             threads=torch.get_num_threads(),
         )
@@ -302,9 +272,9 @@ class Trainer:
         values = window.averages()
         if not math.isfinite(values["loss"]):
             return False
-        now = time.monotonic()
-        elapsed = now - window.started
-        per_step = elapsed / max(window.steps, 1)
+        elapsed = time.monotonic() - started
+        rates = self.meter.mark(elapsed)
+        self.train_seconds = elapsed
         self.emit(
             "step",
             step=self.step,
@@ -312,10 +282,13 @@ class Trainer:
             **values,
             lr=get_lr(self.step - 1, self.train),
             momentum=get_momentum(self.step - 1, self.train),
-            tokens_per_s=window.tokens / elapsed if elapsed > 0 else 0.0,
-            steps_per_s=window.steps / elapsed if elapsed > 0 else 0.0,
-            elapsed=now - started,
-            eta=per_step * (self.train.steps - self.step),
+            tokens_per_s=rates.tokens_per_s,
+            real_tokens_per_s=rates.real_tokens_per_s,
+            steps_per_s=rates.steps_per_s,
+            elapsed=elapsed,
+            eta=rates.eta(self.train.steps - self.step),
+            real_tokens=self.meter.real_tokens,
+            train_seconds=elapsed,
             collapse=self.collapse_watch(),
             **memory_reading(self.device),
         )
@@ -336,28 +309,39 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self, batches: list[MaskedBatch] | None = None) -> dict[str, float] | None:
         """Held-out retrieval of the masked word among all real words, by cosine; written as
-        an `eval` event unless other `batches` (e.g. training phrases) are scored."""
+        an `eval` event unless other `batches` (e.g. training phrases) are scored.
+
+        A masked word outside the vocabulary (`<unk>`: held-out text may hold words training
+        never saw) cannot be retrieved by any model of this vocabulary, so it is left out of
+        top-1/top-10/mean rank, which score `count` words, and reported as `oov`. None when
+        there is nothing to score."""
         chosen = self._eval if batches is None else batches
         if not chosen:
             return None
         self.model.eval()
         table = self.model.unit_targets().float()
         ranks = []
+        oov = 0
         for batch in chosen:
             batch = batch.to(self.device)
             _, predicted = self.model.predict(
                 batch.inputs, batch.key_padding, batch.masked, batch.selection
             )
-            sims = torch.nn.functional.normalize(predicted.float(), dim=-1) @ table.T
-            target = sims.gather(1, (batch.targets - FIRST_WORD_ID).unsqueeze(1))
+            known = batch.targets >= FIRST_WORD_ID
+            oov += int((~known).sum())
+            sims = torch.nn.functional.normalize(predicted[known].float(), dim=-1) @ table.T
+            target = sims.gather(1, (batch.targets[known] - FIRST_WORD_ID).unsqueeze(1))
             ranks.append((sims > target).sum(dim=1) + 1)
         self.model.train()
         rank = torch.cat(ranks).float()
+        if not rank.numel():
+            return None
         result = {
             "top1": float((rank <= 1).float().mean()),
             "top10": float((rank <= 10).float().mean()),
             "mean_rank": float(rank.mean()),
             "count": int(rank.numel()),
+            "oov": oov,
             "words": int(table.shape[0]),
         }
         if batches is None:
@@ -402,7 +386,12 @@ class Trainer:
         self.run.pid = None
         runs.write_info(self.run)
         self.emit(
-            "end", status=status, error=error, step=self.step, last_checkpoint=self.last_good_step
+            "end",
+            status=status,
+            error=error,
+            step=self.step,
+            last_checkpoint=self.last_good_step,
+            **self.meter.totals(self.train_seconds),
         )
 
 
@@ -412,12 +401,10 @@ class _Window:
     def __init__(self, started: float, device: torch.device) -> None:
         self.started = started
         self.steps = 0
-        self.tokens = 0
         self.sums = torch.zeros(5, device=device)
 
-    def add(self, parts, tokens: int) -> None:
+    def add(self, parts) -> None:
         self.steps += 1
-        self.tokens += tokens
         self.sums += torch.stack(
             [
                 parts.total.detach().float(),

@@ -397,6 +397,13 @@ def _split_of(relative: Path) -> str:
     return DEFAULT_SPLIT
 
 
+def check_folder(spec: HubSpec) -> None:
+    """A local parquet folder exists and holds parquet files of the asked split: the cheap
+    checks a form or `tofy train` makes before anything is converted."""
+    if spec.kind == "folder":
+        _folder_data_files(spec)
+
+
 def _folder_data_files(spec: HubSpec) -> dict[str, list[str]]:
     splits = _folder_splits(spec)
     if spec.split == ALL_SPLITS:

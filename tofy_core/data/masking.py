@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from tofy_core.data.vocab import FIRST_WORD_ID, MASK_ID, PAD_ID
+from tofy_core.data.vocab import FIRST_WORD_ID, MASK_ID, PAD_ID, UNK_ID
 
 
 @dataclass
@@ -84,11 +84,14 @@ class MaskedBatch:
     targets: torch.Tensor  # (M,) original ids at masked positions, row-major order
     selection: QuerySelection | None = None  # where `masked` is, for the encoder
     full: bool = False  # every position is a real token: attention needs no padding mask
+    real: int = -1  # real (non-pad) tokens, counted on the CPU before any move to a GPU
 
     def __post_init__(self) -> None:
         if self.selection is None and self.masked.device.type == "cpu":
             self.selection = QuerySelection.from_mask(self.masked)
             self.full = bool(self.padding.all())
+        if self.real < 0 and self.padding.device.type == "cpu":
+            self.real = int(self.padding.sum())
 
     @property
     def key_padding(self) -> torch.Tensor | None:
@@ -103,26 +106,40 @@ class MaskedBatch:
         selection = self.selection
         if selection is not None:
             selection = selection.to(device, non_blocking=non_blocking)
-        return MaskedBatch(*moved, selection=selection, full=self.full)
+        return MaskedBatch(*moved, selection=selection, full=self.full, real=self.real)
 
     def pin_memory(self) -> MaskedBatch:
         """Page-locked copies, so a copy to the GPU can overlap the step before it."""
         pinned = (t.pin_memory() for t in (self.inputs, self.padding, self.masked, self.targets))
         selection = self.selection.pin_memory() if self.selection is not None else None
-        return MaskedBatch(*pinned, selection=selection, full=self.full)
+        return MaskedBatch(*pinned, selection=selection, full=self.full, real=self.real)
 
     @property
     def tokens(self) -> int:
+        """Positions computed, padding included."""
         return self.inputs.numel()
+
+    @property
+    def real_tokens(self) -> int:
+        """Positions holding a real token: what a user's text amounts to."""
+        return self.real if self.real >= 0 else int(self.padding.sum())
 
 
 def choose_positions(
-    ids: torch.Tensor, rate: float, per_seq: int, generator: torch.Generator
+    ids: torch.Tensor,
+    rate: float,
+    per_seq: int,
+    generator: torch.Generator,
+    unknown: bool = False,
 ) -> torch.Tensor:
     """Pick masked positions per row among real words (never pad, unk or other specials):
-    `per_seq` of them, or else `rate` of the real tokens rounded, at least one."""
+    `per_seq` of them, or else `rate` of the real tokens rounded, at least one. With
+    `unknown`, `<unk>` positions can be picked too: evaluation draws among all the words of
+    a held-out phrase, so out-of-vocabulary words are counted, not quietly avoided."""
     real = ids != PAD_ID
     choosable = real & (ids >= FIRST_WORD_ID)
+    if unknown:
+        choosable |= ids == UNK_ID
     available = choosable.sum(dim=1)
     if per_seq > 0:
         wanted = torch.full_like(available, per_seq)
@@ -143,10 +160,12 @@ def mask_batch(
     rate: float = 0.15,
     per_seq: int = 0,
     noise: bool = True,
+    unknown: bool = False,
 ) -> MaskedBatch:
     """BERT-style corruption: of the chosen positions 80% become `<mask>`, 10% a random real
-    word, 10% stay. With `noise=False` (evaluation) every chosen position becomes `<mask>`."""
-    masked = choose_positions(ids, rate, per_seq, generator)
+    word, 10% stay. With `noise=False` (evaluation) every chosen position becomes `<mask>`.
+    `unknown` lets `<unk>` positions be chosen (see `choose_positions`)."""
+    masked = choose_positions(ids, rate, per_seq, generator, unknown)
     inputs = ids.clone()
     if noise:
         roll = torch.rand(ids.shape, generator=generator)
@@ -183,11 +202,15 @@ class BatchSampler:
 def eval_batches(
     table: TokenTable, vocab_size: int, batch: int, seed: int = 1234
 ) -> list[MaskedBatch]:
-    """Fixed held-out batches: one `<mask>` per phrase, the same every evaluation."""
+    """Fixed held-out batches: one `<mask>` per phrase, the same every evaluation. The
+    position is drawn among all the phrase's words, so a target can be `<unk>` (a word the
+    training split never had): `Trainer.evaluate` counts those apart instead of scoring them."""
     generator = torch.Generator().manual_seed(seed)
     batches = []
     for start in range(0, len(table), batch):
         indices = torch.arange(start, min(start + batch, len(table)))
         rows = table.rows(indices)
-        batches.append(mask_batch(rows, vocab_size, generator, per_seq=1, noise=False))
+        batches.append(
+            mask_batch(rows, vocab_size, generator, per_seq=1, noise=False, unknown=True)
+        )
     return [b for b in batches if b.targets.numel()]

@@ -1,0 +1,142 @@
+"""From a corpus to what training and evaluation read: exact duplicates dropped, a seeded
+held-out split, a vocabulary from the training side only, and pre-tokenized tables.
+
+A held-out score must measure generalisation: a held-out phrase that also occurs in training,
+or a vocabulary that knows words only the held-out phrases contain, would let memorisation
+pass for it. Importing this module does not import torch (the TUI shows `describe_split`)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tofy_core.data.text import Corpus, load_corpus
+from tofy_core.data.vocab import Vocab
+from tofy_core.errors import TofyError
+
+if TYPE_CHECKING:
+    from tofy_core.config import RunConfig
+    from tofy_core.data.masking import TokenTable
+
+
+def drop_duplicates(phrases: Sequence[Sequence[str]]) -> list[list[str]]:
+    """The phrases with exact repeats (same token sequence) removed, first occurrences kept
+    in their order."""
+    seen: set[tuple[str, ...]] = set()
+    kept = []
+    for phrase in phrases:
+        key = tuple(phrase)
+        if key not in seen:
+            seen.add(key)
+            kept.append(list(phrase))
+    return kept
+
+
+def holdout_count(phrases: int, holdout: float) -> int:
+    """How many phrases the held-out part gets: `holdout` of them rounded, at least one when
+    there is a fraction to hold out and two phrases to split."""
+    if holdout <= 0 or phrases < 2:
+        return 0
+    return max(1, round(phrases * holdout))
+
+
+def split_phrases(
+    phrases: Sequence[Sequence[str]], holdout: float, seed: int
+) -> tuple[list[list[str]], list[list[str]]]:
+    """(training, held-out) phrases: the distinct phrases shuffled with `seed`, the first
+    `holdout_count` of them held out."""
+    distinct = drop_duplicates(phrases)
+    random.Random(seed).shuffle(distinct)
+    held = holdout_count(len(distinct), holdout)
+    return distinct[held:], distinct[:held]
+
+
+@dataclass
+class TrainingData:
+    """Vocabulary and pre-tokenized tables of one corpus, split into train and held-out."""
+
+    corpus: Corpus
+    vocab: Vocab
+    train_table: TokenTable
+    eval_table: TokenTable
+    duplicates: int = 0
+    train_phrases: int = 0
+    heldout_phrases: int = 0
+    eval_phrases: int = 0
+
+    def sizes(self) -> dict[str, int]:
+        """The counts a user needs to judge the data (carried by the `start` event)."""
+        return {
+            "phrases": self.train_phrases + self.heldout_phrases,
+            "duplicates": self.duplicates,
+            "skipped_lines": self.corpus.skipped,
+            "train_phrases": self.train_phrases,
+            "heldout_phrases": self.heldout_phrases,
+            "eval_phrases": self.eval_phrases,
+            "train_rows": len(self.train_table),
+            "eval_rows": len(self.eval_table),
+            "vocab": len(self.vocab),
+        }
+
+
+def prepare_data(
+    config: RunConfig, vocab: Vocab | None = None, refresh: bool = False, progress=None
+) -> TrainingData:
+    """Read the corpus, drop duplicates, split off held-out phrases and build the vocab from
+    the training phrases (or reuse the run's, on resume)."""
+    from tofy_core.data.masking import TokenTable
+
+    corpus = load_corpus(config.train.data, config.model.lowercase, refresh, progress)
+    train_phrases, held_phrases = split_phrases(
+        corpus.phrases, config.train.holdout, config.train.seed
+    )
+    if vocab is None:
+        vocab = Vocab.build(train_phrases, config.model.max_vocab)
+    if vocab.word_count() < 2:
+        raise TofyError(f"{corpus.source} yields fewer than 2 distinct words: give more text")
+    encode = vocab.encode
+    seq = config.model.max_seq
+    scored = held_phrases[: config.train.eval_phrases]
+    train_table = TokenTable.from_phrases([encode(p) for p in train_phrases], seq)
+    eval_table = TokenTable.from_phrases([encode(p) for p in scored], seq)
+    if len(train_table) == 0:
+        raise TofyError(f"{corpus.source} has no phrase left for training after the held-out split")
+    return TrainingData(
+        corpus,
+        vocab,
+        train_table,
+        eval_table,
+        duplicates=len(corpus.phrases) - len(train_phrases) - len(held_phrases),
+        train_phrases=len(train_phrases),
+        heldout_phrases=len(held_phrases),
+        eval_phrases=len(scored),
+    )
+
+
+def describe_split(sizes: dict[str, Any]) -> str:
+    """One line for people, shown alike by the CLI and the TUI, e.g. `4,903 phrases (1,097
+    duplicates dropped): 4,805 training, 98 held out; vocab 2,013` (the default corpus before
+    its generator wrote distinct lines). Reads the `start` event's `corpus` field, including
+    the fewer counts that older runs recorded."""
+    held = int(sizes.get("heldout_phrases", sizes.get("eval_rows", 0)))
+    if "train_phrases" in sizes:
+        train = int(sizes["train_phrases"])
+        phrases = int(sizes.get("phrases", train + held))
+    else:  # before duplicates were dropped: `phrases` counted all, held out included
+        phrases = int(sizes.get("phrases", int(sizes.get("train_rows", 0)) + held))
+        train = max(phrases - held, 0)
+    notes = []
+    if sizes.get("duplicates"):
+        notes.append(f"{int(sizes['duplicates']):,} duplicates dropped")
+    if sizes.get("skipped_lines"):
+        notes.append(f"{int(sizes['skipped_lines']):,} short lines skipped")
+    text = f"{phrases:,} phrases"
+    if notes:
+        text += f" ({', '.join(notes)})"
+    text += f": {train:,} training, {held:,} held out"
+    scored = sizes.get("eval_phrases")
+    if scored is not None and int(scored) < held:
+        text += f" ({int(scored):,} scored)"
+    return text + f"; vocab {int(sizes.get('vocab', 0)):,}"

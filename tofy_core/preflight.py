@@ -1,0 +1,95 @@
+"""Checks made before a run folder exists, shared by `tofy train` and the TUI's form: a start
+that cannot work fails with one line and leaves nothing behind. Also the data fingerprint a
+run records, so that a resume notices a changed file.
+
+Cheap on purpose (the form calls them as the user types): a text file's first 64 KiB are
+read, a parquet folder is listed, and torch is imported only to ask for a CUDA GPU."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+from pathlib import Path
+
+from tofy_core.config import DEVICES
+from tofy_core.data.hub import check_folder, is_hub_spec, parse_hub_spec
+from tofy_core.errors import ConfigError, DataError
+
+HEAD_BYTES = 64 * 1024
+NO_CUDA = "--device cuda was asked for but no CUDA GPU is available: use cpu/auto"
+
+
+def check_device(name: str) -> None:
+    """`name` is a known device and, for `cuda`, a CUDA GPU is present."""
+    if name not in DEVICES:
+        raise ConfigError(
+            f"device must be one of {', '.join(DEVICES)}, got {name!r}", field="device"
+        )
+    if name == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(NO_CUDA, field="device")
+
+
+def check_data_source(source: str) -> None:
+    """The data source can be read: an existing UTF-8 text file, a parquet folder with
+    parquet files, a well-formed Hub id, or "" (the embedded corpus)."""
+    if not source:
+        return
+    if is_hub_spec(source):
+        check_folder(parse_hub_spec(source))
+        return
+    _check_text_file(Path(source).expanduser())
+
+
+def _check_text_file(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    except FileNotFoundError:
+        raise DataError(f"data file {path} does not exist: check the path") from None
+    except IsADirectoryError:
+        raise DataError(
+            f"{path} is a folder: give a text file, or hub:{path} for a parquet folder"
+        ) from None
+    except OSError as exc:
+        raise DataError(f"cannot read data file {path}: {exc.strerror}") from None
+    if not head:
+        raise DataError(f"data file {path} is empty: give one phrase per line")
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        raise DataError(
+            f"{path} line {_line_of(head, nul)} holds binary data (NUL bytes): "
+            "give a UTF-8 text file"
+        )
+    try:
+        # not final when the head was cut: a character split at the cut is not an error
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < HEAD_BYTES)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path} line {_line_of(head, exc.start)} is not valid UTF-8: re-save the file as UTF-8"
+        ) from None
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def absolute_source(source: str) -> str:
+    """The source as a run stores it, valid from any folder: a file's absolute path, a parquet
+    folder's absolute `hub:` spec; Hub ids and "" (the embedded corpus) as they are."""
+    if not source:
+        return source
+    if is_hub_spec(source):
+        spec = parse_hub_spec(source)
+        return spec.spec if spec.kind == "folder" else source
+    return str(Path(source).expanduser().resolve())
+
+
+def fingerprint_file(path: Path) -> tuple[int, str]:
+    """Size in bytes and sha256 (hex) of a file."""
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        return size, hashlib.file_digest(handle, "sha256").hexdigest()

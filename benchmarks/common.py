@@ -39,10 +39,19 @@ def model_config(size: dict) -> object:
     )
 
 
-def use_temporary_home() -> Path:
+def use_temporary_home(share_cache: bool = False) -> Path:
     """Point TOFY_HOME at a fresh temporary folder, so runs never touch the user's data;
-    it is removed when the benchmark exits (the quality run writes ~400 MB of checkpoints)."""
+    it is removed when the benchmark exits (the quality run writes ~400 MB of checkpoints).
+    With `share_cache`, its cache is a link to the user's own, so a `hub:` dataset converted
+    before is read from there (offline too) and one converted now is kept."""
+    cache = None
+    if share_cache:
+        from tofy_core import paths
+
+        cache = paths.cache_dir()
     home = Path(tempfile.mkdtemp(prefix="tofy-bench-"))
+    if cache is not None:
+        (home / "cache").symlink_to(cache, target_is_directory=True)
     os.environ["TOFY_HOME"] = str(home)
     atexit.register(shutil.rmtree, home, ignore_errors=True)
     return home

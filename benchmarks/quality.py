@@ -1,31 +1,41 @@
 """Does the model learn? Held-out retrieval of the masked word after a fixed step budget,
 against a unigram-frequency baseline and an MLM twin trained for the same steps.
 
-- Tofy: the default configuration (`tofy train` with no options but `--steps`) on the default
-  corpus, trained by the real `Trainer` (evaluations and checkpoints included). Retrieval
-  ranks the true word among all real words by the cosine between the prediction and the
-  teacher's embedding rows: the rank `tofy diff` shows.
+- Tofy: a preset (default quick: `tofy train` with no options but `--steps`) on the corpus
+  (`--data FILE|hub:ID`, default the embedded one), trained by the real `Trainer`
+  (evaluations and checkpoints included). Retrieval ranks the true word among all real words
+  by the cosine between the prediction and the teacher's embedding rows: the rank
+  `tofy diff` shows.
 - MLM twin: the same `Encoder` (same size, same initialisation seed), a Linear(dim, vocab)
   decoder with cross-entropy at the masked positions (the generative objective), the same
   batches and masking (same sampler seed), AdamW with the same groups, learning-rate schedule
   and clipping, for the same number of steps. Retrieval ranks the true word in its softmax.
 - Unigram: always ranks real words by their count in the training split.
 
-The held-out set: every real word of every held-out phrase, masked one at a time with the
-phrase otherwise intact (the split `tofy train` holds out: 2% of phrases). A rank is 1 + the
-number of words scored strictly higher, for all three methods.
+All three read one split, the one `tofy train` makes (`prepare_data`): exact duplicate
+phrases dropped first (the count is printed), then 2% of the phrases held out, the vocabulary
+built from the training side. The header also prints how many held-out phrases equal a
+training phrase word for word (0 when the split is clean). The held-out set: every word of
+every held-out phrase that is in the vocabulary, masked one at a time with the phrase
+otherwise intact (out-of-vocabulary words cannot be retrieved by any method and are counted
+apart). A rank is 1 + the number of words scored strictly higher, for all three methods.
 
 The budget is 4,000 steps (the learning-rate schedule runs its full course in it): about
-6 minutes on 2 idle cores for both models together.
+6 minutes on 2 idle cores for both models together on the embedded corpus. `--minutes M`
+sets Tofy's budget in time instead (turned into steps by timing a short run first); the twin
+trains as many steps.
 
-    python benchmarks/quality.py             # 4,000 steps each
-    python benchmarks/quality.py --quick     # 300 steps each: a smoke run
+    python benchmarks/quality.py                       # 4,000 steps each
+    python benchmarks/quality.py --quick               # 300 steps each: a smoke run
+    python benchmarks/quality.py --data chats.txt --minutes 10
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from dataclasses import replace
 
 from common import environment_line, table, use_temporary_home
 
@@ -85,15 +95,75 @@ def unigram_ranks(train_table, vocab_size: int, batches):
     return torch.cat(ranks)
 
 
-def prepare_tofy(steps: int, seed: int):
-    """The default configuration with `steps`, on the default corpus: a Trainer ready to fit."""
-    from tofy_core import runs
-    from tofy_core.config import RunConfig, TrainConfig
-    from tofy_core.train import Trainer, prepare_data
+def prepare_split(data: str, seed: int, threads: int = 0, preset: str = "quick"):
+    """A preset's configuration (`tofy train`'s default: quick) on `data` (empty: the embedded
+    corpus) and the corpus as `tofy train` prepares it: duplicates dropped, the held-out split,
+    the vocabulary. All three methods read this one split. Evaluation every 200 steps, so the
+    curve's points fall on the trainer's own evaluations."""
+    from tofy_core.config import RunConfig, preset_config
+    from tofy_core.train import prepare_data
 
-    config = RunConfig(train=TrainConfig(steps=steps, seed=seed, device="cpu")).validate()
-    data = prepare_data(config)
-    return Trainer(runs.create_run(config, "quality-tofy"), config, data)
+    config = preset_config(preset)
+    train = replace(
+        config.train,
+        data=data,
+        steps=DEFAULT_STEPS,
+        seed=seed,
+        device="cpu",
+        threads=threads,
+        eval_every=200,
+    )
+    config = RunConfig(config.model, train).validate()
+    return config, prepare_data(config)
+
+
+def make_trainer(config, data, steps: int, name: str = "quality-tofy"):
+    """A Trainer of `config` with a budget of `steps` on the prepared `data`, ready to fit."""
+    from tofy_core import runs
+    from tofy_core.config import RunConfig
+    from tofy_core.train import Trainer
+
+    config = RunConfig(config.model, replace(config.train, steps=steps)).validate()
+    return Trainer(runs.create_run(config, name), config, data)
+
+
+def steps_for_minutes(config, data, minutes: float, probe: int = 40) -> int:
+    """The step budget that fills about `minutes` of Tofy training here: `probe` steps of a
+    throwaway run are timed between its step events (the first 10 steps left out as warm-up)
+    and extrapolated. Evaluations and checkpoints add a little on top."""
+    trainer = make_trainer(config, data, probe, "quality-probe")
+    marks: dict[int, float] = {}
+
+    def listen(record) -> None:
+        if record["event"] == "step":
+            marks.setdefault(record["step"], time.perf_counter())
+
+    trainer.listeners.append(listen)
+    if trainer.fit() != "finished" or len(marks) < 2:
+        raise SystemExit(f"quality: the timing run failed: {trainer.run.error}")
+    first, last = min(marks), max(marks)
+    per_step = (marks[last] - marks[first]) / (last - first)
+    return max(1, int(minutes * 60 / per_step))
+
+
+def rows_also_in_training(train_table, eval_table) -> int:
+    """Held-out rows whose ids equal a training row's word for word: a score on them would
+    measure memorisation, not generalisation."""
+
+    def rows(table) -> list[tuple[int, ...]]:
+        ids, lengths = table.ids.tolist(), table.lengths.tolist()
+        return [tuple(row[:length]) for row, length in zip(ids, lengths, strict=True)]
+
+    seen = set(rows(train_table))
+    return sum(row in seen for row in rows(eval_table))
+
+
+def unknown_words(eval_table) -> int:
+    """Held-out words outside the training vocabulary: no model of this vocabulary can
+    retrieve them, so no method is asked for them."""
+    from tofy_core.data.vocab import UNK_ID
+
+    return int((eval_table.ids == UNK_ID).sum())
 
 
 def train_tofy(trainer, batches, curve_every: int, curve: dict[int, float]):
@@ -178,49 +248,105 @@ def twin_ranks(twin, batches):
     return torch.cat(ranks)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        description="Held-out masked-word retrieval of Tofy's default configuration after a "
-        "fixed step budget, against a unigram baseline and an MLM twin at equal steps.",
+        description="Held-out masked-word retrieval of a Tofy preset after a "
+        "fixed budget, against a unigram baseline and an MLM twin at equal steps, all three "
+        "on the same training/held-out split of any corpus.",
     )
     parser.add_argument(
-        "--steps", type=int, default=DEFAULT_STEPS, help=f"step budget (default {DEFAULT_STEPS})"
+        "--data",
+        default="",
+        metavar="FILE|hub:ID",
+        help="the corpus, as `tofy train` takes it (default: the embedded corpus)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="init, sampling and split seed")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument(
+        "--steps", type=int, default=None, help=f"step budget (default {DEFAULT_STEPS})"
+    )
+    budget.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="a budget in minutes of Tofy training instead, turned into steps by timing 40 "
+        "steps first; the twin then trains the same steps",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="init, sampling and split seed (default 0)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch threads for both models (default 0: `tofy train`'s own rule)",
+    )
     parser.add_argument(
         "--curve",
         type=int,
         default=1000,
         help="also print held-out top-10 every N steps, both models (a multiple of 200; "
-        "0: off; the time spent there is not counted)",
+        "0: off; the time spent there is not counted) (default 1000)",
     )
-    parser.add_argument("--quick", action="store_true", help="300 steps: a smoke run")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--preset",
+        choices=("quick", "base", "large"),
+        default="quick",
+        help="the model sizes and lr to measure (default quick: what `tofy train` trains)",
+    )
+    parser.add_argument("--quick", action="store_true", help="300 steps, no curve: a smoke run")
+    args = parser.parse_args(argv)
     if args.quick:
-        args.steps, args.curve = 300, 0
-    if args.curve % 200:
+        args.curve = 0
+        if args.minutes is None:
+            args.steps = 300
+    if args.curve < 0 or args.curve % 200:
         parser.error("--curve must be a multiple of 200 (the trainer's evaluation interval)")
-    use_temporary_home()
-    print(f"# Quality, {environment_line()}", flush=True)
-    trainer = prepare_tofy(args.steps, args.seed)
-    config, train = trainer.config.model, trainer.train
-    batches = held_out_batches(trainer.data.eval_table)
+    if (args.steps is not None and args.steps <= 0) or (
+        args.minutes is not None and args.minutes <= 0
+    ):
+        parser.error("--steps and --minutes must be positive")
+    from tofy_core.errors import TofyError
+
+    use_temporary_home(share_cache=args.data.startswith("hub:"))
+    try:
+        config, data = prepare_split(args.data, args.seed, args.threads, args.preset)
+    except TofyError as exc:
+        sys.exit(f"quality: {exc}")
+    steps = args.steps or DEFAULT_STEPS
+    if args.minutes is not None:
+        steps = steps_for_minutes(config, data, args.minutes)
+    trainer = make_trainer(config, data, steps)
+    model, train = trainer.config.model, trainer.train
+    vocab_size = len(data.vocab)
+    batches = held_out_batches(data.eval_table)
     count = sum(int(b.targets.numel()) for b in batches)
+    sizes = data.sizes()
+    duplicates = sizes.get("duplicates_dropped", sizes.get("duplicates"))
+    dropped = "not counted" if duplicates is None else f"{duplicates:,}"
+    budget_note = f" (about {args.minutes:g} min)" if args.minutes is not None else ""
+    print(f"# Quality, {environment_line()}", flush=True)
     print(
-        f"# default configuration: dim {config.dim}, layers {config.layers}, heads "
-        f"{config.heads}, seq {config.max_seq}, batch {train.batch}, lr {train.lr}; default "
-        f"corpus, vocab {config.vocab_size}; {args.steps} steps each, seed {args.seed}\n"
-        f"# held out: {len(trainer.data.eval_table)} phrases, {count} masked words, each "
-        f"ranked among {config.vocab_size - 3} words",
+        f"# preset {train.preset}: dim {model.dim}, layers {model.layers}, heads "
+        f"{model.heads}, seq {model.max_seq}, batch {train.batch}, lr {train.lr}; "
+        f"{steps} steps each{budget_note}, seed {args.seed}\n"
+        f"# data: {data.corpus.source}: duplicate phrases dropped before the split: "
+        f"{dropped}; {len(data.train_table):,} training rows, vocab {vocab_size:,} "
+        f"(training split only)\n"
+        f"# held out: {len(data.eval_table)} phrases, {count} masked words, each ranked "
+        f"among {vocab_size - 3} words ({unknown_words(data.eval_table)} words outside the "
+        f"vocabulary not asked); held-out phrases also in training: "
+        f"{rows_also_in_training(data.train_table, data.eval_table)}",
         flush=True,
     )
+    if not count:
+        sys.exit("quality: the held-out phrases hold no word of the vocabulary: give more text")
     tofy_curve: dict[int, float] = {}
     twin_curve: dict[int, float] = {}
     tofy_seconds = train_tofy(trainer, batches, args.curve, tofy_curve)
-    twin, twin_seconds = train_mlm_twin(trainer, args.steps, batches, args.curve, twin_curve)
+    twin, twin_seconds = train_mlm_twin(trainer, steps, batches, args.curve, twin_curve)
     results = {
         "unigram frequency": (
-            summarize(unigram_ranks(trainer.data.train_table, config.vocab_size, batches)),
+            summarize(unigram_ranks(data.train_table, vocab_size, batches)),
             float("nan"),
         ),
         "MLM twin (softmax decoder)": (summarize(twin_ranks(twin, batches)), twin_seconds),
@@ -242,21 +368,25 @@ def main() -> None:
     unigram = results["unigram frequency"][0]["top10"]
     mlm = results["MLM twin (softmax decoder)"][0]["top10"]
     print()
-    print(f"Tofy top-10 / unigram top-10: {tofy / unigram:.2f}×  (target ≥ 2×)")
-    print(f"Tofy top-10 / MLM twin top-10: {tofy / mlm:.2f}×  (target ≥ 0.9×)")
+    print(f"Tofy top-10 / unigram top-10: {ratio(tofy, unigram)}  (target ≥ 2×)")
+    print(f"Tofy top-10 / MLM twin top-10: {ratio(tofy, mlm)}  (target ≥ 0.9×)")
     if tofy_curve:
         print()
-        steps = sorted(set(tofy_curve) & set(twin_curve))
+        points = sorted(set(tofy_curve) & set(twin_curve))
         curve_rows = [
             [
                 step,
                 f"{100 * tofy_curve[step]:.1f}%",
                 f"{100 * twin_curve[step]:.1f}%",
-                f"{tofy_curve[step] / twin_curve[step]:.2f}×",
+                ratio(tofy_curve[step], twin_curve[step]),
             ]
-            for step in steps
+            for step in points
         ]
         print(table(["step", "Tofy top-10", "MLM twin top-10", "ratio"], curve_rows))
+
+
+def ratio(value: float, base: float) -> str:
+    return f"{value / base:.2f}×" if base else "—"
 
 
 if __name__ == "__main__":

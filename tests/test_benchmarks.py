@@ -1,0 +1,136 @@
+"""The benchmarks measure what they say: the throughput reference trains with Tofy's own
+optimizer and real tokens are counted alike on both sides; quality reads any corpus and scores
+all three methods on one split; latency reads a real terminal until the Train form takes keys.
+
+They run the benchmarks' own functions at tiny sizes: no figure is asserted, only that each
+measurement measures the right thing."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import TINY_PHRASES
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+TINY_SIZE = dict(dim=16, layers=1, heads=2, max_seq=16, batch=4, max_vocab=200)
+
+
+def bench(name: str):
+    """A benchmark script as a module (they import their helpers as `common`)."""
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    return importlib.import_module(name)
+
+
+# --- throughput ---------------------------------------------------------------------------
+
+
+def test_the_reference_trains_with_the_optimizer_tofy_builds(tiny_corpus):
+    pytest.importorskip("transformers")
+    throughput = bench("throughput")
+    tofy = throughput.TofyContestant(str(tiny_corpus), TINY_SIZE, time.perf_counter)
+    reference = throughput.ReferenceContestant(
+        tofy.data.train_table, tofy.vocab_size, TINY_SIZE, time.perf_counter
+    )
+    mine, theirs = reference.optimizer, tofy.trainer.optimizer
+    assert mine.defaults["fused"] is True  # torch's CPU default is the per-tensor loop
+    for key in ("fused", "foreach", "betas", "lr"):
+        assert mine.defaults[key] == theirs.defaults[key], key
+    assert [g["weight_decay"] for g in mine.param_groups] == [
+        g["weight_decay"] for g in theirs.param_groups
+    ]
+    matrices = mine.param_groups[0]["params"]
+    assert matrices and all(p.dim() >= 2 for p in matrices)  # no decay on biases and norms
+
+
+def test_real_tokens_are_the_non_pad_tokens_each_side_read(tiny_corpus):
+    pytest.importorskip("transformers")
+    throughput = bench("throughput")
+    tofy = throughput.TofyContestant(str(tiny_corpus), TINY_SIZE, time.perf_counter)
+    reference = throughput.ReferenceContestant(
+        tofy.data.train_table, tofy.vocab_size, TINY_SIZE, time.perf_counter
+    )
+    read: dict[str, list[int]] = {"tofy": [], "reference": []}
+    sample = tofy.trainer.sampler.sample
+    rows = reference.table.rows
+
+    def tofy_sample(*args, **kwargs):
+        batch = sample(*args, **kwargs)
+        read["tofy"].append(int((batch.inputs != 0).sum()))
+        return batch
+
+    def reference_rows(indices):
+        chosen = rows(indices)
+        read["reference"].append(int((chosen != 0).sum()))
+        return chosen
+
+    tofy.trainer.sampler.sample = tofy_sample
+    reference.table = _Counted(tofy.data.train_table, reference_rows)
+    mine, theirs = tofy.run(10), reference.run(10)
+    assert mine.real_tokens == sum(read["tofy"]) and len(read["tofy"]) == 10
+    assert theirs.real_tokens == sum(read["reference"]) and len(read["reference"]) == 10
+    # the tiny corpus has phrases of uneven length: padding is counted apart
+    assert mine.real_tokens < mine.tokens and theirs.real_tokens < theirs.tokens
+    assert mine.real_tokens_per_s < mine.tokens_per_s
+
+
+class _Counted:
+    """A token table whose `rows` goes through a recorder."""
+
+    def __init__(self, table, rows) -> None:
+        self._table, self.rows = table, rows
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
+# --- quality ------------------------------------------------------------------------------
+
+
+def test_quality_scores_any_corpus_on_a_split_without_repeats(tmp_path, capsys):
+    corpus = tmp_path / "repeated.txt"
+    corpus.write_text("\n".join(TINY_PHRASES * 3) + "\n", encoding="utf-8")
+    bench("quality").main(["--data", str(corpus), "--steps", "2", "--curve", "0"])
+    out = capsys.readouterr().out
+    assert f"# data: {corpus}: duplicate phrases dropped before the split: 40;" in out
+    assert "held-out phrases also in training: 0" in out
+    for method in ("unigram frequency", "MLM twin (softmax decoder)", "Tofy (latent, default)"):
+        assert f"| {method}" in out
+    assert "2 steps each" in out
+
+
+def test_quality_counts_held_out_phrases_that_training_also_holds():
+    from tofy_core.data.masking import TokenTable
+
+    quality = bench("quality")
+    train = TokenTable.from_phrases([[5, 6, 7], [8, 9], [5, 6]], max_seq=8)
+    held = TokenTable.from_phrases([[5, 6, 7], [9, 8], [5, 6, 7, 8]], max_seq=8)
+    assert quality.rows_also_in_training(train, held) == 1
+    assert quality.unknown_words(TokenTable.from_phrases([[1, 5, 1], [4, 1]], max_seq=4)) == 3
+
+
+def test_quality_says_what_is_wrong_with_a_missing_corpus(tmp_path):
+    with pytest.raises(SystemExit) as stopped:
+        bench("quality").main(["--data", str(tmp_path / "missing.txt"), "--steps", "2"])
+    message = str(stopped.value.code)
+    assert message.startswith("quality: ") and "missing.txt" in message
+
+
+# --- latency ------------------------------------------------------------------------------
+
+
+def test_the_tui_counts_as_usable_once_its_form_shows_a_typed_key():
+    pytest.importorskip("pyte")
+    latency = bench("latency")
+    launch = latency.terminal_launch(latency.tofy_app())
+    assert 0 < launch.drawn < launch.usable
+    data_line = next(line for line in launch.screen if line.strip().startswith("Data "))
+    assert data_line.split()[1] == latency.PROBE_KEY  # typed into the Data field
+    assert any(line.strip().startswith("Start ") for line in launch.screen)
+    bare = latency.terminal_launch(latency.bare_app())
+    assert 0 < bare.drawn <= bare.usable
+    assert f"key {latency.PROBE_KEY}" in bare.screen[0]

@@ -5,23 +5,30 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from tofy_core import runs
-from tofy_core.config import RunConfig
+from tofy_core.config import PRESETS, RunConfig, default_threads, preset_config
 from tofy_core.events import EventWriter
 from tofy_tui.history import MAX_POINTS, RunHistory, downsample, smooth
 from tofy_tui.settings import (
     DEFAULTS,
+    PRESET_FIELDS,
     check_form,
     data_problem,
     describe_data,
     distinct_words,
+    field_hints,
+    preset_values,
     recent_data,
     remember_data,
+    shell_command,
     train_command,
     vocab_size,
 )
@@ -35,10 +42,44 @@ def form(**changes: str) -> dict[str, str]:
 # ---------------------------------------------------------------- the form
 
 
-def test_defaults_are_valid_and_small():
+def test_defaults_are_the_quick_preset_like_tofy_train_without_options():
     check = check_form(DEFAULTS)
     assert check.ok and check.config is not None
+    assert check.config == preset_config("quick")  # every setting, not just the sizes
+    assert check.config.train.preset == "quick" and check.config.train.threads == 0
     assert check.config.model.parameter_count() < 5_000_000
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_a_presets_values_in_the_form_give_exactly_that_preset(name):
+    values = form(preset=name, **preset_values(name))
+    check = check_form(values)
+    assert check.config == preset_config(name)
+    assert field_hints(values)["preset"] == PRESETS[name].summary
+
+
+def test_the_preset_hint_names_the_fields_changed_from_it():
+    assert {"dim", "steps", "max_vocab", "lr"} <= set(PRESET_FIELDS)
+    assert not {"data", "device", "seed", "name", "threads"} & set(PRESET_FIELDS)
+    hints = field_hints(form(dim="128", steps="50"))
+    assert hints["preset"].endswith("; changed: steps, dim")
+    config = check_form(form(dim="128")).config
+    assert config is not None and config.train.preset == "quick" and config.model.dim == 128
+
+
+def test_threads_empty_means_the_engines_rule_and_a_count_reaches_the_child():
+    auto = check_form(DEFAULTS).config
+    assert auto is not None and auto.train.threads == 0
+    assert "--threads" not in train_command(auto, "rid")
+    assert field_hints(DEFAULTS)["threads"].startswith(f"auto: {default_threads()} thread")
+    two = check_form(form(threads="2")).config
+    assert two is not None and two.train.threads == 2
+    command = train_command(two, "rid")
+    assert command[command.index("--threads") + 1] == "2"
+    assert command[command.index("--preset") + 1] == "quick"
+    assert "threads" not in field_hints(form(threads="2"))
+    assert check_form(form(threads="-1")).errors["threads"].startswith("threads must be 0")
+    assert "not a whole number" in check_form(form(threads="two")).errors["threads"]
 
 
 def test_every_bad_field_gets_its_own_engine_message():
@@ -64,15 +105,38 @@ def test_empty_numbers_and_infinite_lr_are_refused():
     assert check.errors["lr"] == "'inf' is not a finite number"
 
 
-def test_data_problems(tmp_path):
-    assert data_problem("") == ""  # the built-in corpus
-    assert data_problem(str(tmp_path / "nope.txt")).startswith("no such file")
-    assert "is a folder" in data_problem(str(tmp_path))
+def test_data_problems_are_the_engines_own_checks(tmp_path):
+    from tofy_core.errors import DataError
+    from tofy_core.preflight import check_data_source
+
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"hello there\x00 friend\n")
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("caf\xe9 au lait\n".encode("latin-1"))
     empty = tmp_path / "empty.txt"
     empty.write_text("")
-    assert "is empty" in data_problem(str(empty))
-    assert data_problem("hub:not a valid id!").startswith("invalid dataset id")
-    assert check_form(form(data=str(tmp_path / "nope.txt"))).errors["data"].startswith("no such")
+    no_parquet = tmp_path / "no_parquet"
+    no_parquet.mkdir()
+    (no_parquet / "notes.txt").write_text("not parquet\n")
+    cases = {
+        str(tmp_path / "nope.txt"): "does not exist",
+        str(tmp_path): "is a folder",
+        str(binary): "holds binary data",
+        str(latin): "is not valid UTF-8",
+        str(empty): "is empty",
+        f"hub:{no_parquet}": "holds no .parquet files",
+        "hub:not a valid id!": "invalid dataset id",
+    }
+    for source, expected in cases.items():
+        with pytest.raises(DataError) as raised:
+            check_data_source(source)
+        assert data_problem(source) == str(raised.value), source
+        assert expected in data_problem(source), source
+        assert check_form(form(data=source)).errors["data"] == str(raised.value)
+    assert data_problem("") == ""  # the built-in corpus
+    good = tmp_path / "good.txt"
+    good.write_text("a b c\n")
+    assert data_problem(str(good)) == ""
 
 
 def test_uncached_hub_id_without_network_is_an_error(monkeypatch):
@@ -103,6 +167,30 @@ def test_command_line_puts_data_last_and_keeps_odd_names_whole(tmp_path):
     assert command[-2:] == ["--", str(data)]
     assert "--name=--weird [bold]" in command
     assert command[command.index("--run-id") + 1] == "rid"
+
+
+def test_the_shown_command_can_be_pasted_into_a_shell_from_anywhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my data.txt").write_text("a b c\n")
+    config = check_form(form(data="my data.txt", name="it's [mine]")).config
+    assert config is not None
+    command = train_command(config, "rid")
+    text = shell_command(command)
+    argv = shlex.split(text)
+    assert Path(argv[0]).is_absolute() and os.access(argv[0], os.X_OK)
+    assert argv[1:4] == ["-m", "tofy_core", "train"]
+    assert "--run-id" not in argv  # that run exists now: a paste makes a new one
+    assert argv[-2:] == ["--", str(tmp_path / "my data.txt")]
+    assert "--name=it's [mine]" in argv
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [*argv[:4], "--help"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and "--preset" in result.stdout, result.stderr
+    monkeypatch.setattr("tofy_tui.settings._installed", lambda: False)
+    assert shell_command(command).startswith("PYTHONPATH=")
 
 
 def test_recent_data_keeps_the_latest_first():
@@ -151,6 +239,36 @@ def test_history_series_label_memory_kind_and_weights():
     cuda.add(step_event(10, mem_kind="cuda", mem_allocated=2**20, mem_reserved=2**21))
     title, memory = cuda.memory_series()
     assert "CUDA" in title and [s.label for s in memory] == ["allocated", "reserved"]
+
+
+def test_history_shows_real_tokens_and_an_eta_only_once_known():
+    history = RunHistory()
+    assert history.real_tokens_per_s is None and history.eta(time.time()) is None
+    now = time.time()
+    history.add(step_event(10, tokens_per_s=1000.0, real_tokens_per_s=700.0, eta=None, time=now))
+    assert history.real_tokens_per_s == 700.0  # not the padded 1,000
+    assert history.eta(now + 5) is None  # no rate known yet: no made-up ETA
+    history.add(step_event(20, tokens_per_s=1000.0, real_tokens_per_s=710.0, eta=100, time=now))
+    assert history.eta(now + 30) == pytest.approx(70.0)
+    assert history.values["real_tokens_per_s"] == [700.0, 710.0]
+    history.add({"event": "end", "status": "stopped", "step": 21, "real_tokens_per_s": 650.0})
+    assert history.real_tokens_per_s == 650.0  # the run's overall figure
+    assert history.eta(now + 30) is None
+    old = RunHistory()  # a run written before real counts existed
+    old.add(step_event(10, tokens_per_s=900.0))
+    assert old.real_tokens_per_s == 900.0
+
+
+def test_an_extended_runs_new_schedule_phase_gets_a_line():
+    from tofy_tui.widgets.event_log import phase_line
+
+    start = {"event": "start", "resumed_from": 2000, "phase": 2}
+    assert phase_line({**start, "phase_start": 2000, "phase_end": 4000}).startswith(
+        "new schedule phase 2: steps 2,000→4,000"
+    )
+    assert phase_line({**start, "resumed_from": 2500, "phase_start": 2000, "phase_end": 4000})
+    assert phase_line({**start, "phase": 1, "phase_start": 0, "phase_end": 2000}) == ""
+    assert phase_line({"event": "start", "resumed_from": 0}) == ""  # older runs
 
 
 def test_history_tolerates_nan_written_as_text():

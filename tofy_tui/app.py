@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -163,7 +164,54 @@ def _left_message(children) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+USAGE = """usage: tofy-tui [--help] [--version]
+
+Tofy's terminal studio. Train (key 1): set up a run, start it, and watch it live, or watch
+a run started with `tofy train` elsewhere. Models (key 2): the runs on disk. Diff (key 3):
+how a model is probed with masked phrases (`tofy diff RUN` does it from the shell).
+Press ? inside for every key, Ctrl+P for the command palette.
+
+options:
+  -h, --help     show this help and exit
+  -V, --version  show Tofy's version and exit
+
+Runs are kept under $TOFY_HOME when it is set, else in the platform's data folder; `tofy runs`
+lists the same runs."""
+
+
+def version() -> str:
+    """The installed `tofy` distribution's version, else the engine's own, else "unknown"."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("tofy")
+    except metadata.PackageNotFoundError:
+        import tofy_core
+
+        return str(getattr(tofy_core, "__version__", "unknown"))
+
+
+def parse_args(argv: list[str]) -> int | None:
+    """Answer --help and --version (exit status 0) or refuse anything else (2) without
+    starting the app; None when the app should start."""
+    for arg in argv:
+        if arg in ("-h", "--help"):
+            print(USAGE)
+            return 0
+        if arg in ("-V", "--version"):
+            print(f"tofy-tui {version()}")
+            return 0
+    if argv:
+        kind = "option" if argv[0].startswith("-") else "argument"
+        print(f"tofy-tui: unknown {kind} {argv[0]!r} (see tofy-tui --help)", file=sys.stderr)
+        return 2
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    code = parse_args(sys.argv[1:] if argv is None else argv)
+    if code is not None:
+        raise SystemExit(code)
     app = TofyApp()
     try:
         app.run()

@@ -10,7 +10,17 @@ from typing import Any
 
 MAX_POINTS = 300
 MIB = 1024 * 1024
-STEP_KEYS = ("loss", "mse", "ce", "align", "accuracy", "lr", "momentum", "tokens_per_s")
+STEP_KEYS = (
+    "loss",
+    "mse",
+    "ce",
+    "align",
+    "accuracy",
+    "lr",
+    "momentum",
+    "real_tokens_per_s",
+    "tokens_per_s",
+)
 MEMORY_KEYS = ("mem_rss", "mem_allocated", "mem_reserved", "mem_peak")
 DEFAULT_WEIGHTS = {"mse": 20.0, "ce": 1.0, "align": 0.1}
 
@@ -128,6 +138,28 @@ class RunHistory:
             part: float(train.get(f"{part}_weight", default))
             for part, default in DEFAULT_WEIGHTS.items()
         }
+
+    @property
+    def real_tokens_per_s(self) -> float | None:
+        """Real (non-pad) tokens per second: the run's overall figure once it has ended, the
+        latest step's before. None until a step is logged."""
+        from tofy_core.progress import real_rate
+
+        if self.end is not None and _number(self.end.get("real_tokens_per_s", 0)) > 0:
+            return real_rate(self.end)
+        return real_rate(self.last_step) if self.last_step is not None else None
+
+    def eta(self, now: float) -> float | None:
+        """Seconds left, counted down from the last step event's ETA; None once the run has
+        ended or while the trainer knows no rate yet."""
+        last = self.last_step
+        if self.end is not None or last is None:
+            return None
+        eta = _number(last.get("eta"))
+        if not math.isfinite(eta):
+            return None
+        age = max(0.0, now - _number(last.get("time", now)))
+        return max(0.0, eta - age) if math.isfinite(age) else eta
 
     @property
     def memory_kind(self) -> str:

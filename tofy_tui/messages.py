@@ -37,3 +37,13 @@ class DataDescribed(Message):
         self.message = message
         self.error = error
         self.words = words
+
+
+class DeviceChecked(Message):
+    """The engine's verdict on a device setting ("" = usable), from a worker: asking for a
+    CUDA GPU imports torch."""
+
+    def __init__(self, device: str, problem: str) -> None:
+        super().__init__()
+        self.device = device
+        self.problem = problem

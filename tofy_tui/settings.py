@@ -8,28 +8,26 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tofy_core import paths
-from tofy_core.config import DEVICES, SPECIAL_TOKENS, ModelConfig, RunConfig, TrainConfig
+from tofy_core.config import (
+    DEFAULT_PRESET,
+    DEVICES,
+    PRESETS,
+    SPECIAL_TOKENS,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+    default_threads,
+    preset_config,
+)
 from tofy_core.errors import ConfigError, TofyError
 
 MODEL_FIELDS = ("dim", "max_seq", "layers", "heads", "max_vocab")
-INT_FIELDS = (
-    "steps",
-    "batch",
-    "dim",
-    "max_seq",
-    "layers",
-    "heads",
-    "max_vocab",
-    "seed",
-    "log_every",
-    "eval_every",
-)
 RECENT_FILE = "tui.json"
 RECENT_LIMIT = 10
 
@@ -41,11 +39,13 @@ class Field:
     name: str
     label: str
     help: str
-    kind: str = "int"  # int | float | text | choice | data
+    kind: str = "int"  # int | auto_int (empty = 0) | float | text | choice | data
+    choices: tuple[str, ...] = ()
 
 
 FIELDS: tuple[Field, ...] = (
     Field("data", "Data", "empty = built-in corpus; a file, hub:<id>", "data"),
+    Field("preset", "Preset", "fills the sizes and schedule below", "choice", tuple(PRESETS)),
     Field("steps", "Steps", "optimizer steps"),
     Field("batch", "Batch", "phrases per step"),
     Field("dim", "Dim", "embedding width"),
@@ -54,32 +54,63 @@ FIELDS: tuple[Field, ...] = (
     Field("heads", "Heads", "attention heads; must divide dim"),
     Field("max_vocab", "Max vocab", "vocabulary cap"),
     Field("lr", "LR", "peak learning rate", "float"),
-    Field("device", "Device", "auto picks CUDA when present", "choice"),
+    Field("device", "Device", "auto picks CUDA when present", "choice", DEVICES),
+    Field("threads", "Threads", "CPU threads; empty = every core but one, at most 8", "auto_int"),
     Field("seed", "Seed", "random seed"),
     Field("log_every", "Log every", "steps between step events"),
     Field("eval_every", "Eval every", "steps between held-out evaluations"),
     Field("name", "Run name", "shown in run lists; optional", "text"),
 )
 FIELD_NAMES = tuple(f.name for f in FIELDS)
+# The fields a preset sets: choosing a preset fills exactly these.
+PRESET_FIELDS = tuple(
+    name
+    for name in FIELD_NAMES
+    if any(name in preset.model or name in preset.train for preset in PRESETS.values())
+)
 
-# A configuration that trains in about a minute on a laptop CPU on the built-in corpus
-# (measured: 3,000 steps in ~40 s on one thread of a shared 2-core VM, held-out top-10 ~65%).
-DEFAULTS: dict[str, str] = {
-    "data": "",
-    "steps": "3000",
-    "batch": "32",
-    "dim": "64",
-    "max_seq": "32",
-    "layers": "2",
-    "heads": "4",
-    "max_vocab": str(ModelConfig().max_vocab),
-    "lr": "0.001",
-    "device": "auto",
-    "seed": "0",
-    "log_every": "10",
-    "eval_every": "250",
-    "name": "",
-}
+
+def config_values(config: RunConfig) -> dict[str, str]:
+    """The form's text for each field of a configuration."""
+    model, train = config.model, config.train
+    values = {name: str(getattr(model, name)) for name in MODEL_FIELDS}
+    for name in ("data", "steps", "batch", "lr", "device", "seed", "log_every", "eval_every"):
+        values[name] = str(getattr(train, name))
+    values["preset"] = train.preset
+    values["threads"] = str(train.threads) if train.threads else ""
+    values["name"] = train.name
+    return {name: values[name] for name in FIELD_NAMES}
+
+
+def preset_values(name: str) -> dict[str, str]:
+    """What choosing preset `name` writes into the form."""
+    values = config_values(preset_config(name))
+    return {field_name: values[field_name] for field_name in PRESET_FIELDS}
+
+
+# The form opens on the engine's no-option default (`tofy train` with no options): one rule,
+# one place (tofy_core.config's presets).
+DEFAULTS: dict[str, str] = config_values(preset_config(DEFAULT_PRESET))
+
+
+def threads_hint(cores: int | None = None) -> str:
+    """What an empty Threads field means on this machine."""
+    count = default_threads(cores)
+    return f"auto: {count} thread{'s' if count != 1 else ''} here (every core but one, at most 8)"
+
+
+def field_hints(values: dict[str, str]) -> dict[str, str]:
+    """Notes under fields that are valid but worth explaining: the chosen preset (and which of
+    its values were changed) and what an automatic thread count means."""
+    hints: dict[str, str] = {}
+    preset = PRESETS.get(values.get("preset", ""))
+    if preset is not None:
+        expected = preset_values(preset.name)
+        edited = [name for name in PRESET_FIELDS if values.get(name, "").strip() != expected[name]]
+        hints["preset"] = preset.summary + (f"; changed: {', '.join(edited)}" if edited else "")
+    if values.get("threads", "").strip() in ("", "0"):
+        hints["threads"] = threads_hint()
+    return hints
 
 
 @dataclass
@@ -148,8 +179,15 @@ def _parse(spec: Field, raw: str) -> object:
         if not math.isfinite(value):
             raise ValueError(f"{raw!r} is not a finite number")
         return value
-    if spec.kind == "choice" and raw not in DEVICES:
-        raise ValueError(f"pick one of {', '.join(DEVICES)}")
+    if spec.kind == "auto_int":
+        if not raw:
+            return 0
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a whole number (empty = automatic)") from None
+    if spec.kind == "choice" and raw not in spec.choices:
+        raise ValueError(f"pick one of {', '.join(spec.choices)}")
     return raw
 
 
@@ -162,7 +200,7 @@ def _check_alone(name: str, value: object) -> str:
             if name == "heads" and isinstance(value, int) and value > 0:
                 base["dim"] = value
             ModelConfig(**base).validate()
-        elif name in ("steps", "batch", "lr", "device", "log_every", "eval_every"):
+        elif name in ("steps", "batch", "lr", "device", "threads", "log_every", "eval_every"):
             TrainConfig(**{name: value}).validate()
     except ConfigError as exc:
         return str(exc)
@@ -188,6 +226,8 @@ def _build(parsed: dict[str, object]) -> RunConfig:
         name=str(parsed["name"]),
         log_every=int(parsed["log_every"]),  # type: ignore[call-overload]
         eval_every=int(parsed["eval_every"]),  # type: ignore[call-overload]
+        threads=int(parsed["threads"]),  # type: ignore[call-overload]
+        preset=str(parsed["preset"]),
     )
     return RunConfig(model, train)
 
@@ -196,31 +236,18 @@ def _build(parsed: dict[str, object]) -> RunConfig:
 
 
 def data_problem(source: str) -> str:
-    """Why `source` cannot be trained on, judged without reading it; empty when it looks fine.
+    """Why `source` cannot be trained on; empty when it can (as far as can be told cheaply).
 
-    The empty string means the built-in corpus. A `hub:` id is only parsed here: whether it is
-    cached or reachable is `describe_data`'s job (it may touch the network)."""
-    if not source:
-        return ""
-    if source.startswith("hub:"):
-        from tofy_core.data.hub import parse_hub_spec
+    The engine's own check, the one `tofy train` makes before it creates a run: a missing
+    file, a folder, binary or non-UTF-8 text, an empty file, a parquet folder without parquet
+    files, a malformed hub: id. Cheap enough to run as the user types (a file's head is read).
+    Whether an uncached hub: id is reachable is `describe_data`'s job (network)."""
+    from tofy_core.preflight import check_data_source
 
-        try:
-            spec = parse_hub_spec(source)
-        except TofyError as exc:
-            return str(exc)
-        if spec.kind == "folder" and not Path(spec.ident).is_dir():
-            return f"no folder {spec.ident}: check the path"
-        return ""
-    path = Path(source).expanduser()
-    if not path.exists():
-        return f"no such file: {path}"
-    if path.is_dir():
-        return f"{path} is a folder: give a text file, or hub:{source} for parquet files"
-    if not os.access(path, os.R_OK):
-        return f"{path} is not readable"
-    if path.stat().st_size == 0:
-        return f"{path} is empty: one phrase per line is needed"
+    try:
+        check_data_source(source)
+    except TofyError as exc:
+        return str(exc)
     return ""
 
 
@@ -306,6 +333,8 @@ def train_command(config: RunConfig, run_id: str) -> list[str]:
     so a file name starting with `-` is never read as an option."""
     model, train = config.model, config.train
     command = [sys.executable, "-m", "tofy_core", "train"]
+    if train.preset:
+        command += ["--preset", train.preset]
     for flag, value in (
         ("--steps", train.steps),
         ("--batch", train.batch),
@@ -321,12 +350,45 @@ def train_command(config: RunConfig, run_id: str) -> list[str]:
         ("--eval-every", train.eval_every),
     ):
         command += [flag, str(value)]
+    if train.threads:  # 0: the engine's default rule decides
+        command += ["--threads", str(train.threads)]
     if train.name:
         command.append(f"--name={train.name}")
     command += ["--run-id", run_id]
     if train.data:
         command += ["--", train.data]
     return command
+
+
+def shell_command(command: list[str]) -> str:
+    """The child's command as a user can paste it into a shell, from any folder, to train the
+    same settings again: quoted for a POSIX shell, the interpreter's full path first, the data
+    file's path made absolute, and without `--run-id` (that run exists now; a new one gets a
+    fresh id). When Tofy is not installed (run from a source checkout), PYTHONPATH says where
+    the engine is."""
+    shown = list(command)
+    if "--run-id" in shown:
+        at = shown.index("--run-id")
+        del shown[at : at + 2]
+    if len(shown) > 1 and shown[-2] == "--" and not shown[-1].startswith("hub:"):
+        shown[-1] = str(Path(shown[-1]).expanduser().resolve())
+    text = shlex.join(shown)
+    if not _installed():
+        import tofy_core
+
+        root = Path(tofy_core.__file__).resolve().parents[1]
+        text = f"PYTHONPATH={shlex.quote(str(root))} {text}"
+    return text
+
+
+def _installed() -> bool:
+    from importlib import metadata
+
+    try:
+        metadata.distribution("tofy")
+    except metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- recent data sources

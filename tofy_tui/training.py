@@ -37,11 +37,9 @@ def logs_dir() -> Path:
 def _child_env() -> dict[str, str]:
     """The parent's environment, with this source tree importable and output unbuffered.
 
-    Unless the user set OMP_NUM_THREADS, the trainer gets every core but one: the UI keeps a
-    core, and torch's spinning threads never fight it for one (on a busy 2-core machine two
-    threads trained the default model 3× slower than one)."""
+    The thread count is the trainer's to decide (the form's Threads field, else the engine's
+    default rule, the same as `tofy train`'s), so nothing here sets OMP_NUM_THREADS."""
     env = dict(os.environ)
-    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 2) - 1)))
     root = str(Path(tofy_core.__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     env["PYTHONUNBUFFERED"] = "1"

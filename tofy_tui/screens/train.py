@@ -5,7 +5,6 @@ messages; the plots redraw once a second from downsampled history."""
 from __future__ import annotations
 
 import contextlib
-import shlex
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -21,7 +20,7 @@ from textual.widgets import Button, Footer, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tofy_core.errors import TofyError
-from tofy_tui.messages import DataDescribed, RunEnded, RunEvents
+from tofy_tui.messages import DataDescribed, DeviceChecked, RunEnded, RunEvents
 
 if TYPE_CHECKING:  # imported when first used, after the first frame
     from tofy_tui.history import RunHistory
@@ -66,7 +65,9 @@ class TrainScreen(Screen):
         self._drawn = -1
         self._words: int | None = None
         self._described: str | None = None
-        self._data_blocked = False
+        self._devices: dict[str, str] = {}  # device → the engine's complaint ("" = usable)
+        self._start_when_checked = False
+        self._unremembered: str | None = None  # our run's data, remembered once it trains
 
     @property
     def history(self) -> RunHistory:
@@ -164,19 +165,25 @@ class TrainScreen(Screen):
         if self.training_here:
             self.notify("A run is already training: stop it first (x).", severity="warning")
             return
-        check = self.form.check
-        if not check.ok or check.config is None:
-            name, message = next(iter(check.errors.items()))
+        # The same checks `tofy train` makes before it creates a run, made again now: a file
+        # may have changed since it was typed.
+        check = self.form.check_now()
+        if check.config is not None and check.ok:
+            self._check_device(check.config.train.device)
+        problems = self.form.problems()
+        if problems or check.config is None:
+            name, message = next(iter(problems.items()))
             self.notify(
                 f"{name}: {message}", title="Fix the form first", severity="error", markup=False
             )
             return
-        if self._data_blocked:
-            self.notify("The data source cannot be used (see the form).", severity="error")
+        if check.config.train.device not in self._devices:
+            self._start_when_checked = True  # the device worker starts the run when it is done
+            self.notify("Checking for a CUDA GPU before starting…", title="Start")
             return
         config = check.config
         from tofy_core import runs
-        from tofy_tui.settings import remember_data, train_command
+        from tofy_tui.settings import shell_command, train_command
 
         run_id = runs.new_run_id(config.train.name)
         try:
@@ -184,9 +191,9 @@ class TrainScreen(Screen):
         except TofyError as exc:
             self.notify(str(exc), title="Could not start", severity="error", markup=False)
             return
-        remember_data(config.train.data)
         self._watch(run_id, child.run_dir, child, "Training")
-        self.monitor.note(f"$ {shlex.join(child.command[1:])}")
+        self._unremembered = config.train.data
+        self.monitor.note(f"$ {shell_command(child.command)}")
         self.monitor.note(f"log: {child.log_path}")
 
     def action_stop(self) -> None:
@@ -280,6 +287,7 @@ class TrainScreen(Screen):
             self.call_after_refresh(self._watch, run_id, run_dir, child, how)
             return
         self._history = None  # a fresh one for this run
+        self._unremembered = None
         self._drawn = -1
         self.watched_id, self.watched_dir, self.child = run_id, run_dir, child
         self.status = "starting" if child is not None else "running"
@@ -315,6 +323,13 @@ class TrainScreen(Screen):
         if self.status == "starting" and self.history.start is not None:
             self.status = "running"
             self._controls_changed()
+        if self._unremembered is not None and self.child is not None and self.history.last_step:
+            # Only data that really trained joins the recent list: a run that reached its first
+            # step read and tokenized it; a run that failed before never gets here.
+            from tofy_tui.settings import remember_data
+
+            remember_data(self._unremembered)
+            self._unremembered = None
         self.monitor.show_progress(self.history, self.status)
 
     def on_run_ended(self, message: RunEnded) -> None:
@@ -360,7 +375,7 @@ class TrainScreen(Screen):
         self.refresh_bindings()
 
     def _update_start(self) -> None:
-        ready = self.form.check.ok and not self._data_blocked
+        ready = self.form.check.ok and not self.form.problems()
         self.query_one("#start", Button).disabled = self.training_here or not ready
 
     # ---------------------------------------------------------------- the form
@@ -370,11 +385,38 @@ class TrainScreen(Screen):
         if source != self._described:
             self._described = source
             self._words = None
-            self._data_blocked = False
             if "data" not in message.check.errors:
                 self.describe(source, True)
+        self._check_device(message.values.get("device", ""))
         self.summary.show(message.check, self._words)
         self._update_start()
+
+    def _check_device(self, device: str) -> None:
+        """The engine's device check: answered at once from what is known, else in a worker
+        (asking for a CUDA GPU imports torch, which must never slow the app down)."""
+        if device in self._devices:
+            self.form.show_late_error("device", self._devices[device])
+            return
+        if device != "cuda":  # the engine imports torch for cuda only
+            self._devices[device] = _device_problem(device)
+            self.form.show_late_error("device", self._devices[device])
+            return
+        self.check_device(device)
+
+    @work(thread=True, exclusive=True, group="device", exit_on_error=False)
+    def check_device(self, device: str) -> None:
+        self.post_message(DeviceChecked(device, _device_problem(device)))
+
+    def on_device_checked(self, message: DeviceChecked) -> None:
+        self._devices[message.device] = message.problem
+        if not self.ready or self.form.values().get("device") != message.device:
+            self._start_when_checked = False  # the device changed since Start was pressed
+            return
+        self.form.show_late_error("device", message.problem)
+        self._update_start()
+        if self._start_when_checked:
+            self._start_when_checked = False
+            self.action_start()  # says what is wrong, or starts the run
 
     @work(thread=True, exclusive=True, group="describe", exit_on_error=False)
     def describe(self, source: str, lowercase: bool) -> None:
@@ -394,7 +436,6 @@ class TrainScreen(Screen):
         if message.source != self._described:
             return
         self._words = message.words
-        self._data_blocked = message.error
         self.form.show_data_hint(message.message, message.error)
         self.summary.show(self.form.check, self._words)
         self._update_start()
@@ -410,3 +451,14 @@ class TrainScreen(Screen):
                 severity="error",
                 markup=False,
             )
+
+
+def _device_problem(device: str) -> str:
+    """The engine's complaint about a device ("" when it can be used)."""
+    from tofy_core.preflight import check_device
+
+    try:
+        check_device(device)
+    except TofyError as exc:
+        return str(exc)
+    return ""

@@ -13,13 +13,13 @@ from tofy_core.config import human_count
 def describe_event(event: dict[str, Any]) -> str:
     kind = event.get("event")
     if kind == "start":
-        corpus = event.get("corpus", {})
+        from tofy_core.data.split import describe_split  # the CLI's words, loaded when needed
+
         resumed = event.get("resumed_from") or 0
         return (
             f"start: {human_count(int(event.get('parameters', 0)))} parameters on "
             f"{event.get('device', '?')}, {event.get('dataset', '?')}: "
-            f"{corpus.get('train_rows', 0):,} training / {corpus.get('eval_rows', 0):,} held-out "
-            f"phrases, vocab {corpus.get('vocab', 0):,}"
+            f"{describe_split(event.get('corpus') or {})}"
             + (f", resumed from step {resumed}" if resumed else "")
         )
     if kind == "step":
@@ -43,6 +43,22 @@ def describe_event(event: dict[str, Any]) -> str:
             f": {error}" if error else ""
         )
     return str(event)
+
+
+def phase_line(event: dict[str, Any]) -> str:
+    """A start event's schedule phase when the run has several: a resume that extended the
+    run starts a new one (its own learning-rate warm-up and decay, momentum ramp); "" when
+    the run has one phase, or for runs that did not record it."""
+    phase, start, end = event.get("phase"), event.get("phase_start"), event.get("phase_end")
+    if not (isinstance(phase, int) and isinstance(start, int) and isinstance(end, int)):
+        return ""
+    if phase < 2:
+        return ""
+    if event.get("resumed_from") == start:
+        return (
+            f"new schedule phase {phase}: steps {start:,}→{end:,}, with its own warm-up and decay"
+        )
+    return f"schedule phase {phase}: steps {start:,}→{end:,}"
 
 
 def _num(value: Any, digits: int = 3) -> str:
@@ -73,7 +89,12 @@ class EventLog(Log):
         super().__init__(max_lines=400, auto_scroll=True, **kwargs)
 
     def add_events(self, events: list[dict[str, Any]]) -> None:
-        self.write_lines([describe_event(event) for event in events])
+        lines = []
+        for event in events:
+            lines.append(describe_event(event))
+            if event.get("event") == "start" and (phase := phase_line(event)):
+                lines.append(phase)
+        self.write_lines(lines)
 
     def note(self, text: str) -> None:
         self.write_line(text)

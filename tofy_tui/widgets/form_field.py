@@ -24,6 +24,7 @@ class FormField(Vertical):
         choices: tuple[str, ...] = (),
         suggester: Suggester | None = None,
         extra: Widget | None = None,
+        placeholder: str = "",
     ) -> None:
         super().__init__(id=f"row-{spec.name}", classes="form-field")
         self.spec = spec
@@ -31,6 +32,7 @@ class FormField(Vertical):
         self._choices = choices
         self._suggester = suggester
         self._extra = extra
+        self._placeholder = placeholder or (spec.help if spec.kind in ("data", "text") else "")
         self._shown: tuple[str, str, bool] = ("", "", False)
 
     def compose(self) -> ComposeResult:
@@ -48,7 +50,7 @@ class FormField(Vertical):
             else:
                 yield Input(
                     self._value,
-                    placeholder=self.spec.help if self.spec.kind in ("data", "text") else "",
+                    placeholder=self._placeholder,
                     compact=True,
                     suggester=self._suggester,
                     id=f"field-{self.spec.name}",

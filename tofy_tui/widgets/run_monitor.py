@@ -80,6 +80,9 @@ class RunMonitor(Vertical):
         if start is not None:
             text.append(f"{human_count(int(start.get('parameters', 0)))} params")
             text.append(f" · {start.get('device', '?')}")
+            threads = start.get("threads")
+            if isinstance(threads, int) and threads > 0:
+                text.append(f" · {threads} CPU thread{'s' if threads != 1 else ''}")
         if last is not None:
             text.append(f" · lr {float(last.get('lr', 0)):.2e}")
             text.append(f" · momentum {float(last.get('momentum', 0)):.5f}")

@@ -1,5 +1,5 @@
-"""Progress of the watched run: a bar, step, tokens/s, elapsed time and an ETA that counts
-down between events."""
+"""Progress of the watched run: a bar, step, real (non-pad) tokens/s, elapsed time and an ETA
+that counts down between events."""
 
 from __future__ import annotations
 
@@ -36,12 +36,12 @@ class RunProgress(Vertical):
         if total:
             line.append(f"step {step:,}/{total:,}")
         last = history.last_step
-        if last is not None:
-            line.append(f"   {float(last.get('tokens_per_s', 0)):,.0f} tok/s")
+        rate = history.real_tokens_per_s
+        if last is not None and rate is not None:
+            overall = " overall" if history.end is not None else ""
+            line.append(f"   {rate:,.0f} tok/s{overall}")
             line.append(f"   elapsed {format_duration(float(last.get('elapsed', 0)))}")
             if history.end is None:
-                age = max(0.0, time.time() - float(last.get("time", time.time())))
-                eta = max(0.0, float(last.get("eta", 0)) - age)
                 line.append("   ETA ")
-                line.append(format_duration(eta), style="bold")
+                line.append(format_duration(history.eta(time.time())), style="bold")
         self.query_one("#progress-line", Static).update(line)

@@ -16,8 +16,8 @@ from safetensors.torch import save as save_bytes
 
 from tofy_core.config import ModelConfig, model_config_from_dict
 from tofy_core.errors import CheckpointError
+from tofy_core.fsutil import atomic_write_bytes
 from tofy_core.model import LatentModel, export_tensors, import_tensors
-from tofy_core.runs import atomic_write_bytes
 
 FORMAT = "tofy-latent"
 FORMAT_VERSION = "1"

@@ -4,28 +4,21 @@ The output format is the seed's `prepare_casual_conversation.py`: one pair per l
 inside cells turned into spaces, pairs with an empty side or with fewer than `min_tokens`
 whitespace-separated words on either side skipped, lowercasing before that count. Unlike the
 seed, line breaks inside a cell also become spaces (the seed let them tear a pair in two), and
-the file is written under a temporary name and renamed into place.
+the file is written atomically (fsutil): a failure leaves any old file intact.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from tofy_core.data.hub import (
-    Progress,
-    loaded_source,
-    one_line,
-    parse_hub_spec,
-    throttled_progress,
-)
+from tofy_core.data.hub import loaded_source, one_line
+from tofy_core.data.hub_spec import parse_hub_spec
 from tofy_core.errors import ConfigError, DataError
+from tofy_core.fsutil import atomic_text_file
+from tofy_core.progress import Progress, throttled
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -94,8 +87,8 @@ def prepare_pairs(
     with loaded_source(spec) as parts:
         for part in parts:
             _check_columns(spec.spec, part, options)
-        report = throttled_progress(progress, sum(len(part) for part in parts))
-        with _atomic_output(output) as out:
+        report = throttled(progress, sum(len(part) for part in parts))
+        with atomic_text_file(output) as out:
             for part in parts:
                 if tally.reached_max:
                     break
@@ -157,11 +150,15 @@ def _write_part(
 
 def _check_options(options: PrepareOptions, output: Path) -> None:
     if options.min_tokens < 0:
-        raise ConfigError(f"--min-tokens must be 0 or more, not {options.min_tokens}")
+        raise ConfigError(
+            f"--min-tokens must be 0 or more, not {options.min_tokens}", field="min_tokens"
+        )
     if options.max_pairs is not None and options.max_pairs < 1:
-        raise ConfigError(f"--max-pairs must be 1 or more, not {options.max_pairs}")
+        raise ConfigError(
+            f"--max-pairs must be 1 or more, not {options.max_pairs}", field="max_pairs"
+        )
     if output.is_dir():
-        raise ConfigError(f"--output {output} is a folder: give a file name")
+        raise ConfigError(f"--output {output} is a folder: give a file name", field="output")
 
 
 def _check_columns(spec: str, part: Dataset, options: PrepareOptions) -> None:
@@ -179,16 +176,3 @@ def _nothing_kept(spec: str, tally: _Tally, options: PrepareOptions) -> str:
         f"{spec}: no pair kept out of {tally.rows} rows ({tally.empty} with an empty side, "
         f"{tally.short} with fewer than {options.min_tokens} words on a side); nothing written"
     )
-
-
-@contextlib.contextmanager
-def _atomic_output(path: Path) -> Iterator[IO[str]]:
-    """Write beside `path`, then rename into place: a failure leaves any old file intact."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            yield handle
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)

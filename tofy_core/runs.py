@@ -1,5 +1,5 @@
-"""Run folders under `<data>/runs/<run-id>/`: create, list, open, delete; atomic writes so a
-crash never leaves a torn file."""
+"""Run folders under `<data>/runs/<run-id>/`: create, list, open, delete; every file is
+written atomically (fsutil), so a crash never leaves a torn one."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ import os
 import re
 import secrets
 import shutil
-import tempfile
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tofy_core import paths
+from tofy_core import fsutil, paths
 from tofy_core.config import RunConfig
 from tofy_core.errors import RunNotFoundError, TofyError
 
@@ -25,31 +23,7 @@ MODEL_FILE = "model.safetensors"
 STATE_FILE = "state.safetensors"
 VOCAB_FILE = "vocab.txt"
 METRICS_FILE = "metrics.jsonl"
-STATUSES = ("running", "finished", "stopped", "failed")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def now_iso() -> str:
@@ -154,7 +128,12 @@ def _info_from_json(path: Path, data: dict[str, Any]) -> RunInfo:
 
 def write_info(info: RunInfo) -> None:
     info.updated = now_iso()
-    atomic_write_json(info.file(RUN_FILE), info.to_json())
+    fsutil.atomic_write_json(info.file(RUN_FILE), info.to_json())
+
+
+def write_config(info: RunInfo, config: RunConfig) -> None:
+    """The run's config.json: what resume reads back."""
+    fsutil.atomic_write_json(info.file(CONFIG_FILE), config.to_dict())
 
 
 def create_run(config: RunConfig, run_id: str | None = None) -> RunInfo:
@@ -193,7 +172,7 @@ def make_run_folder(info: RunInfo, config: RunConfig) -> None:
         ) from None
     try:
         info.created = now_iso()
-        atomic_write_json(info.file(CONFIG_FILE), config.to_dict())
+        write_config(info, config)
         write_info(info)
     except BaseException:
         shutil.rmtree(info.path, ignore_errors=True)
@@ -270,12 +249,3 @@ def delete_run(ref: str) -> RunInfo:
         raise TofyError(f"run {info.run_id} is still training (pid {info.pid}): stop it first")
     shutil.rmtree(info.path)
     return info
-
-
-def wait_for_file(path: Path, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists():
-            return True
-        time.sleep(0.05)
-    return path.exists()

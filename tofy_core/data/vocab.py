@@ -11,9 +11,16 @@ from pathlib import Path
 
 from tofy_core.config import SPECIAL_TOKENS
 from tofy_core.errors import CheckpointError
+from tofy_core.fsutil import atomic_write_text
 
 PAD_ID, UNK_ID, MASK_ID = 0, 1, 2
 FIRST_WORD_ID = len(SPECIAL_TOKENS)
+
+
+def capped_vocab_size(words: int, max_vocab: int) -> int:
+    """The size of the vocabulary built from `words` distinct words: the specials, then as
+    many words as `max_vocab` leaves room for."""
+    return FIRST_WORD_ID + min(words, max(0, max_vocab - FIRST_WORD_ID))
 
 
 class Vocab:
@@ -33,8 +40,8 @@ class Vocab:
         for special in SPECIAL_TOKENS:
             counts.pop(special, None)
         words = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        keep = [word for word, _ in words[: max(0, max_vocab - FIRST_WORD_ID)]]
-        return cls([*SPECIAL_TOKENS, *keep])
+        kept = capped_vocab_size(len(words), max_vocab) - FIRST_WORD_ID
+        return cls([*SPECIAL_TOKENS, *(word for word, _ in words[:kept])])
 
     @classmethod
     def load(cls, path: Path) -> Vocab:
@@ -50,8 +57,6 @@ class Vocab:
         return cls(tokens)
 
     def save(self, path: Path) -> None:
-        from tofy_core.runs import atomic_write_text
-
         atomic_write_text(path, "\n".join(self.tokens) + "\n")
 
     def __len__(self) -> int:

@@ -10,13 +10,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from tofy_core.data import hub
-from tofy_core.data.hub import (
-    clear_cached,
-    is_hub_spec,
-    list_cached,
-    parse_hub_spec,
-    resolve_hub,
-)
+from tofy_core.data.hub import resolve_hub
+from tofy_core.data.hub_cache import clear_cached, hub_cache_dir, list_cached
+from tofy_core.data.hub_spec import parse_hub_spec
+from tofy_core.data.text import load_corpus
 from tofy_core.errors import DataError
 
 
@@ -252,7 +249,7 @@ def test_a_crash_while_converting_leaves_no_cache_file(monkeypatch):
     monkeypatch.setattr(hub, "_part_lines", crash)
     with pytest.raises(RuntimeError):
         resolve_hub("hub:./c")
-    assert sorted(p.name for p in hub.hub_cache_dir().iterdir()) == []
+    assert sorted(p.name for p in hub_cache_dir().iterdir()) == []
 
 
 def test_conversion_leaves_no_scratch_files():
@@ -292,7 +289,7 @@ def fake_hub(monkeypatch, rows: dict) -> list[str]:
 def test_a_hub_dataset_is_converted_once_then_served_offline(monkeypatch):
     calls = fake_hub(monkeypatch, {"text": ["from the hub", "second row"], "label": [0, 1]})
     first = resolve_hub("hub:someone/news")
-    assert first.path.parent == hub.hub_cache_dir().resolve()
+    assert first.path.parent == hub_cache_dir().resolve()
     assert first.path.name == "hub-someone--news@train.txt"
 
     def offline(spec, work_dir):
@@ -341,8 +338,20 @@ def test_loader_errors_become_one_line_data_errors():
 # ---------------------------------------------------------------- ids and file names
 
 
-def test_is_hub_spec():
-    assert is_hub_spec("hub:ag_news") and not is_hub_spec("data/hub.txt")
+def test_only_the_hub_prefix_makes_a_source_a_dataset(loads):
+    """A text file named like a Hub id, or with "hub" in its path, is read as text; the same
+    folder name with `hub:` is read as parquet."""
+    Path("ag_news").write_text("a plain text file\n", encoding="utf-8")
+    Path("data").mkdir()
+    Path("data/hub.txt").write_text("another plain phrase\n", encoding="utf-8")
+    write_parquet(Path("folder/train.parquet"), {"text": ["from the parquet folder"]})
+    assert load_corpus("ag_news").phrases == [["a", "plain", "text", "file"]]
+    assert load_corpus("data/hub.txt").phrases == [["another", "plain", "phrase"]]
+    with pytest.raises(DataError, match=r"folder is a folder: .* or hub:folder"):
+        load_corpus("folder")
+    assert loads == []
+    assert load_corpus("hub:./folder").phrases == [["from", "the", "parquet", "folder"]]
+    assert loads == [f"hub:{Path('folder').resolve()}@train"]
 
 
 @pytest.mark.parametrize(
@@ -394,7 +403,7 @@ def test_folder_file_names_are_hashed_and_stay_in_the_cache(tmp_path):
     odd = tmp_path / "we ird;$(name)"
     write_parquet(odd / "train.parquet", {"text": ["odd folder name"]})
     text = resolve_hub(f"hub:{odd}")
-    assert text.path.parent == hub.hub_cache_dir().resolve()
+    assert text.path.parent == hub_cache_dir().resolve()
     assert text.path.name.startswith("dir-we_ird___name_-")
 
 

@@ -10,7 +10,8 @@ import pytest
 import torch
 from conftest import TINY_MODEL_ARGS, run_cli
 
-from tofy_core import cli_train, paths, runs
+from tofy_core import paths, runs
+from tofy_core.cli import train as cli_train
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
 from tofy_core.data.vocab import Vocab
 from tofy_core.errors import ConfigError, DataError

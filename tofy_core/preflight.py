@@ -12,8 +12,9 @@ import hashlib
 import os
 from pathlib import Path
 
-from tofy_core.config import DEVICES
-from tofy_core.data.hub import check_folder, is_hub_spec, parse_hub_spec
+from tofy_core.config import check_device_name
+from tofy_core.data.hub_spec import check_folder, is_hub_spec, parse_hub_spec
+from tofy_core.data.text import binary_line_error, not_utf8_line_error, read_data_bytes
 from tofy_core.errors import ConfigError, DataError
 
 HEAD_BYTES = 64 * 1024
@@ -22,10 +23,7 @@ NO_CUDA = "--device cuda was asked for but no CUDA GPU is available: use cpu/aut
 
 def check_device(name: str) -> None:
     """`name` is a known device and, for `cuda`, a CUDA GPU is present."""
-    if name not in DEVICES:
-        raise ConfigError(
-            f"device must be one of {', '.join(DEVICES)}, got {name!r}", field="device"
-        )
+    check_device_name(name)
     if name == "cuda":
         import torch
 
@@ -45,32 +43,17 @@ def check_data_source(source: str) -> None:
 
 
 def _check_text_file(path: Path) -> None:
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(HEAD_BYTES)
-    except FileNotFoundError:
-        raise DataError(f"data file {path} does not exist: check the path") from None
-    except IsADirectoryError:
-        raise DataError(
-            f"{path} is a folder: give a text file, or hub:{path} for a parquet folder"
-        ) from None
-    except OSError as exc:
-        raise DataError(f"cannot read data file {path}: {exc.strerror}") from None
+    head = read_data_bytes(path, HEAD_BYTES)
     if not head:
         raise DataError(f"data file {path} is empty: give one phrase per line")
     nul = head.find(b"\x00")
     if nul >= 0:
-        raise DataError(
-            f"{path} line {_line_of(head, nul)} holds binary data (NUL bytes): "
-            "give a UTF-8 text file"
-        )
+        raise binary_line_error(path, _line_of(head, nul))
     try:
         # not final when the head was cut: a character split at the cut is not an error
         codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < HEAD_BYTES)
     except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path} line {_line_of(head, exc.start)} is not valid UTF-8: re-save the file as UTF-8"
-        ) from None
+        raise not_utf8_line_error(path, _line_of(head, exc.start)) from None
 
 
 def _line_of(data: bytes, offset: int) -> int:

@@ -12,8 +12,13 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from tofy_core.data.hub_spec import is_hub_spec
 from tofy_core.errors import DataError
+
+if TYPE_CHECKING:
+    from tofy_core.progress import Progress
 
 _TOKEN = re.compile(r"(?:[^\W_]|['’])+|\S", re.UNICODE)
 PAIR_SEPARATORS = ("\t", "|||")
@@ -94,12 +99,13 @@ class Corpus:
     from_cache: bool = False
 
 
-def read_phrase_lines(path: Path) -> tuple[list[str], int]:
-    """Context sides of a data file's lines (blank lines dropped) and how many were blank.
-
-    Reads bytes so a bad line can be named: binary or non-UTF-8 content is one clear error."""
+def read_data_bytes(path: Path, limit: int = -1) -> bytes:
+    """A data file's bytes (the first `limit` only, when given); a missing file, a folder or
+    an unreadable file is one DataError saying what to do. Training and the pre-start check
+    both read through here, so they refuse a file with the same words."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            return handle.read(limit)
     except FileNotFoundError:
         raise DataError(f"data file {path} does not exist: check the path") from None
     except IsADirectoryError:
@@ -108,19 +114,30 @@ def read_phrase_lines(path: Path) -> tuple[list[str], int]:
         ) from None
     except OSError as exc:
         raise DataError(f"cannot read data file {path}: {exc.strerror}") from None
+
+
+def binary_line_error(path: Path, line: int) -> DataError:
+    return DataError(f"{path} line {line} holds binary data (NUL bytes): give a UTF-8 text file")
+
+
+def not_utf8_line_error(path: Path, line: int) -> DataError:
+    return DataError(f"{path} line {line} is not valid UTF-8: re-save the file as UTF-8")
+
+
+def read_phrase_lines(path: Path) -> tuple[list[str], int]:
+    """Context sides of a data file's lines (blank lines dropped) and how many were blank.
+
+    Reads bytes so a bad line can be named: binary or non-UTF-8 content is one clear error."""
+    raw = read_data_bytes(path)
     lines: list[str] = []
     blank = 0
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if b"\x00" in line:
-            raise DataError(
-                f"{path} line {number} holds binary data (NUL bytes): give a UTF-8 text file"
-            )
+            raise binary_line_error(path, number)
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError:
-            raise DataError(
-                f"{path} line {number} is not valid UTF-8: re-save the file as UTF-8"
-            ) from None
+            raise not_utf8_line_error(path, number) from None
         text = context_side(text.rstrip("\r")).strip()
         if text:
             lines.append(text)
@@ -132,7 +149,10 @@ def read_phrase_lines(path: Path) -> tuple[list[str], int]:
 
 
 def load_corpus(
-    source: str = "", lowercase: bool = True, refresh: bool = False, progress=None
+    source: str = "",
+    lowercase: bool = True,
+    refresh: bool = False,
+    progress: Progress | None = None,
 ) -> Corpus:
     """Phrases from a text file, a `hub:` dataset, or (empty source) the default corpus.
 
@@ -141,7 +161,7 @@ def load_corpus(
     if not source:
         path = default_corpus_path()
         shown = "(default corpus)"
-    elif source.startswith("hub:"):
+    elif is_hub_spec(source):
         from tofy_core.data.hub import resolve_hub
 
         hub = resolve_hub(source, refresh=refresh, progress=progress)

@@ -14,17 +14,11 @@ from safetensors.torch import load_file, save_file
 
 from tofy_core import runs
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
-from tofy_core.diff import (
-    MASK,
-    Prober,
-    SeedSizes,
-    parse_query,
-    results_json,
-    strip_answers,
-    window,
-)
+from tofy_core.data.split import prepare_data
+from tofy_core.diff import Prober, SeedSizes, results_json
+from tofy_core.diff_query import MASK, parse_query, strip_answers, window
 from tofy_core.errors import CheckpointError, ConfigError, QueryError, RunNotFoundError
-from tofy_core.train import Trainer, prepare_data
+from tofy_core.train import Trainer
 
 # Each phrase's words are fixed by their neighbours, so a small model can learn them.
 PHRASES = [

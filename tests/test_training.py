@@ -12,6 +12,7 @@ from safetensors import safe_open
 from tofy_core import checkpoint, runs
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
 from tofy_core.data.masking import TokenTable, eval_batches, mask_batch
+from tofy_core.data.split import prepare_data
 from tofy_core.data.vocab import Vocab
 from tofy_core.errors import CheckpointError, ConfigError
 from tofy_core.events import read_events
@@ -21,7 +22,7 @@ from tofy_core.model import (
     export_tensors,
     word_softmax_loss,
 )
-from tofy_core.train import Trainer, get_lr, get_momentum, prepare_data
+from tofy_core.train import Trainer, get_lr, get_momentum
 
 
 def make_config(data: Path | str = "", **train) -> RunConfig:

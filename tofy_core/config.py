@@ -35,15 +35,17 @@ class ModelConfig:
         _positive("heads", self.heads)
         if self.max_vocab < 4:
             raise ConfigError(
-                f"max_vocab must be at least 4 (3 special tokens + 1 word), got {self.max_vocab}"
+                f"max_vocab must be at least 4 (3 special tokens + 1 word), got {self.max_vocab}",
+                field="max_vocab",
             )
         if self.dim % self.heads:
             raise ConfigError(
                 f"dim {self.dim} is not divisible by heads {self.heads}: "
-                f"pick heads among {_divisors(self.dim)}"
+                f"pick heads among {_divisors(self.dim)}",
+                field="heads",
             )
         if self.max_seq < 2:
-            raise ConfigError(f"max_seq must be at least 2, got {self.max_seq}")
+            raise ConfigError(f"max_seq must be at least 2, got {self.max_seq}", field="max_seq")
         return self
 
     @property
@@ -104,26 +106,32 @@ class TrainConfig:
         for name in ("steps", "batch", "log_every", "eval_every", "checkpoint_every"):
             _positive(name, getattr(self, name))
         if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ConfigError(f"lr must be a positive number, got {self.lr}")
+            raise ConfigError(f"lr must be a positive number, got {self.lr}", field="lr")
         if not 0 < self.mask_rate <= 1:
-            raise ConfigError(f"mask_rate must be in (0, 1], got {self.mask_rate}")
+            raise ConfigError(
+                f"mask_rate must be in (0, 1], got {self.mask_rate}", field="mask_rate"
+            )
         if self.masks_per_seq < 0:
             raise ConfigError(
-                f"masks_per_seq must be 0 (use mask_rate) or more, got {self.masks_per_seq}"
+                f"masks_per_seq must be 0 (use mask_rate) or more, got {self.masks_per_seq}",
+                field="masks_per_seq",
             )
         if self.negatives < 0:
             raise ConfigError(
-                f"negatives must be 0 (whole vocabulary) or more, got {self.negatives}"
+                f"negatives must be 0 (whole vocabulary) or more, got {self.negatives}",
+                field="negatives",
             )
         if not 0 <= self.holdout < 0.5:
-            raise ConfigError(f"holdout must be in [0, 0.5), got {self.holdout}")
-        if self.device not in DEVICES:
-            raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+            raise ConfigError(f"holdout must be in [0, 0.5), got {self.holdout}", field="holdout")
+        check_device_name(self.device)
         if self.temperature <= 0:
-            raise ConfigError(f"temperature must be positive, got {self.temperature}")
+            raise ConfigError(
+                f"temperature must be positive, got {self.temperature}", field="temperature"
+            )
         if not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 0:
             raise ConfigError(
-                f"threads must be 0 (the default rule) or a positive count, got {self.threads!r}"
+                f"threads must be 0 (the default rule) or a positive count, got {self.threads!r}",
+                field="threads",
             )
         self._validate_phases()
         return self
@@ -207,7 +215,15 @@ def _from_dict(cls: type, data: dict[str, Any]) -> Any:
 
 def _positive(name: str, value: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
+        raise ConfigError(f"{name} must be a positive whole number, got {value!r}", field=name)
+
+
+def check_device_name(name: str) -> None:
+    """`name` is one of DEVICES (whether a CUDA GPU is present is preflight's question)."""
+    if name not in DEVICES:
+        raise ConfigError(
+            f"device must be one of {', '.join(DEVICES)}, got {name!r}", field="device"
+        )
 
 
 def _divisors(n: int) -> str:
@@ -312,19 +328,3 @@ def estimate_memory(model: ModelConfig, train: TrainConfig) -> MemoryEstimate:
     logits = masked * negatives * 3
     activations = 4 * (model.layers * per_layer + logits + tokens * model.dim * 4)
     return MemoryEstimate(weights=weights, optimizer=optimizer, activations=activations)
-
-
-def human_bytes(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GiB"
-
-
-def human_count(count: int) -> str:
-    if count >= 1_000_000:
-        return f"{count / 1e6:.2f}M"
-    if count >= 1_000:
-        return f"{count / 1e3:.1f}k"
-    return str(count)

@@ -7,7 +7,6 @@ sampler's RNG state is saved, so a stopped run resumes exactly where it left off
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,10 +16,11 @@ import torch
 from tofy_core import checkpoint, runs
 from tofy_core.config import RunConfig, TrainConfig, resolve_threads
 from tofy_core.data.masking import BatchSampler, MaskedBatch, eval_batches
-from tofy_core.data.split import TrainingData, prepare_data  # noqa: F401 (re-exported)
+from tofy_core.data.split import TrainingData
 from tofy_core.data.vocab import FIRST_WORD_ID
 from tofy_core.errors import CheckpointError
 from tofy_core.events import EventWriter
+from tofy_core.measures import LossWindow, collapse_score, memory_reading, retrieval_scores
 from tofy_core.model import LatentModel, sample_negatives
 from tofy_core.preflight import check_device
 from tofy_core.rates import RateMeter
@@ -56,22 +56,13 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def memory_reading(device: torch.device) -> dict[str, Any]:
-    if device.type == "cuda":
-        return {
-            "mem_kind": "cuda",
-            "mem_allocated": torch.cuda.memory_allocated(device),
-            "mem_reserved": torch.cuda.memory_reserved(device),
-            "mem_peak": torch.cuda.max_memory_allocated(device),
-        }
-    import psutil
-
-    return {"mem_kind": "rss", "mem_rss": psutil.Process(os.getpid()).memory_info().rss}
-
-
 class Trainer:
     """Runs one run's training from its current step to `train.steps`, writing events,
-    checkpoints and run.json; `request_stop()` (e.g. from a signal) ends it cleanly."""
+    checkpoints and run.json; `request_stop()` (e.g. from a signal) ends it cleanly.
+
+    Tools drive it through public methods only: `add_listener` sees every event,
+    `run_steps(n, save=False)` runs a measured stretch of the loop (the benchmarks), and the
+    named steps (`make_batch` … `maybe_log`) may be wrapped by a subclass to time them."""
 
     def __init__(
         self,
@@ -152,6 +143,10 @@ class Trainer:
             )
         checkpoint.load_into(self.model, weights, source=f"the weights in {path}")
 
+    def add_listener(self, listener: EventListener) -> None:
+        """Call `listener` with every event record from now on, after it is written."""
+        self.listeners.append(listener)
+
     def emit(self, kind: str, **fields: Any) -> None:
         record = self.events.write(kind, **fields)
         for listener in self.listeners:
@@ -208,7 +203,7 @@ class Trainer:
             runs.write_info(self.run)
             self._emit_start()
             self.data.vocab.save(self.run.file(runs.VOCAB_FILE))
-            healthy = self._loop()
+            healthy = self.run_steps(self.train.steps - self.step)
             if healthy:
                 status, error = ("stopped" if self.stop_requested else "finished"), ""
             else:
@@ -221,12 +216,15 @@ class Trainer:
         self._finish(status, error)
         return status
 
-    def _loop(self) -> bool:
-        """The step loop and the final save; False as soon as the loss is not finite."""
+    def run_steps(self, count: int, *, save: bool = True) -> bool:
+        """The step loop for up to `count` steps (fewer at the run's last step or on a stop
+        request), then a `step` event for the steps not yet logged and, with `save`, a
+        checkpoint; False as soon as the loss is not finite. `fit` runs it to the end."""
         started = time.monotonic()
-        window = _Window(started, self.device)
+        window = LossWindow(started, self.device)
         parts = None
-        while self.step < self.train.steps and not self.stop_requested:
+        last = min(self.step + count, self.train.steps)
+        while self.step < last and not self.stop_requested:
             batch = self.make_batch()
             parts = self.forward_loss(batch)
             self.optimizer_step(parts.total)
@@ -237,15 +235,15 @@ class Trainer:
             if self.step % self.train.log_every == 0 or self.step == self.train.steps:
                 if not self.maybe_log(window, started):
                     return False
-                window = _Window(time.monotonic(), self.device)
+                window = LossWindow(time.monotonic(), self.device)
             if self.step % self.train.eval_every == 0:
                 self.evaluate()
-            due = self.step % self.train.checkpoint_every == 0
+            due = save and self.step % self.train.checkpoint_every == 0
             if due and self.step < self.train.steps and not self.save_checkpoint(parts.total):
                 return False
         if window.steps and not self.maybe_log(window, started):
             return False
-        saved = self.save_checkpoint(None)
+        saved = self.save_checkpoint(None) if save else True
         self.train_seconds = time.monotonic() - started
         return saved
 
@@ -267,7 +265,7 @@ class Trainer:
             threads=torch.get_num_threads(),
         )
 
-    def maybe_log(self, window: _Window, started: float) -> bool:
+    def maybe_log(self, window: LossWindow, started: float) -> bool:
         """Write a `step` event averaged over the window; False when the loss is not finite."""
         values = window.averages()
         if not math.isfinite(values["loss"]):
@@ -289,62 +287,18 @@ class Trainer:
             eta=rates.eta(self.train.steps - self.step),
             real_tokens=self.meter.real_tokens,
             train_seconds=elapsed,
-            collapse=self.collapse_watch(),
+            collapse=collapse_score(self.model, self._collapse_ids),
             **memory_reading(self.device),
         )
         return True
 
-    @torch.no_grad()
-    def collapse_watch(self) -> float:
-        """Mean pairwise cosine of a fixed set of target rows: near 1 means collapse."""
-        rows = torch.nn.functional.normalize(
-            self.model.teacher_embed[self._collapse_ids.to(self.device)].float(), dim=-1
-        )
-        n = rows.shape[0]
-        if n < 2:
-            return 0.0
-        total = (rows @ rows.T).sum() - n
-        return float(total / (n * (n - 1)))
-
-    @torch.no_grad()
     def evaluate(self, batches: list[MaskedBatch] | None = None) -> dict[str, float] | None:
-        """Held-out retrieval of the masked word among all real words, by cosine; written as
-        an `eval` event unless other `batches` (e.g. training phrases) are scored.
-
-        A masked word outside the vocabulary (`<unk>`: held-out text may hold words training
-        never saw) cannot be retrieved by any model of this vocabulary, so it is left out of
-        top-1/top-10/mean rank, which score `count` words, and reported as `oov`. None when
-        there is nothing to score."""
-        chosen = self._eval if batches is None else batches
-        if not chosen:
-            return None
-        self.model.eval()
-        table = self.model.unit_targets().float()
-        ranks = []
-        oov = 0
-        for batch in chosen:
-            batch = batch.to(self.device)
-            _, predicted = self.model.predict(
-                batch.inputs, batch.key_padding, batch.masked, batch.selection
-            )
-            known = batch.targets >= FIRST_WORD_ID
-            oov += int((~known).sum())
-            sims = torch.nn.functional.normalize(predicted[known].float(), dim=-1) @ table.T
-            target = sims.gather(1, (batch.targets[known] - FIRST_WORD_ID).unsqueeze(1))
-            ranks.append((sims > target).sum(dim=1) + 1)
-        self.model.train()
-        rank = torch.cat(ranks).float()
-        if not rank.numel():
-            return None
-        result = {
-            "top1": float((rank <= 1).float().mean()),
-            "top10": float((rank <= 10).float().mean()),
-            "mean_rank": float(rank.mean()),
-            "count": int(rank.numel()),
-            "oov": oov,
-            "words": int(table.shape[0]),
-        }
-        if batches is None:
+        """Held-out retrieval (`measures.retrieval_scores`), written as an `eval` event; other
+        `batches` (e.g. training phrases) are scored without one. None: nothing to score."""
+        result = retrieval_scores(
+            self.model, self._eval if batches is None else batches, self.device
+        )
+        if result is not None and batches is None:
             self.emit("eval", step=self.step, **result)
         return result
 
@@ -393,28 +347,3 @@ class Trainer:
             last_checkpoint=self.last_good_step,
             **self.meter.totals(self.train_seconds),
         )
-
-
-class _Window:
-    """Sums of the loss parts since the last log step, kept on the device (no sync per step)."""
-
-    def __init__(self, started: float, device: torch.device) -> None:
-        self.started = started
-        self.steps = 0
-        self.sums = torch.zeros(5, device=device)
-
-    def add(self, parts) -> None:
-        self.steps += 1
-        self.sums += torch.stack(
-            [
-                parts.total.detach().float(),
-                parts.mse.float(),
-                parts.ce.float(),
-                parts.align.float(),
-                parts.accuracy.float(),
-            ]
-        )
-
-    def averages(self) -> dict[str, float]:
-        values = (self.sums / max(self.steps, 1)).tolist()
-        return dict(zip(("loss", "mse", "ce", "align", "accuracy"), values, strict=True))

@@ -14,6 +14,7 @@ import pytest
 from conftest import REPO, TINY_MODEL_ARGS, run_cli
 
 from tofy_core import paths, runs
+from tofy_core.cli import build_parser
 from tofy_core.errors import EXIT_INTERRUPTED
 
 
@@ -34,7 +35,10 @@ def test_no_arguments_prints_usage_and_fails():
 
 
 def test_every_command_has_help():
-    for command in ("train", "resume", "runs", "show", "delete"):
+    commands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    expected = {"train", "resume", "runs", "show", "delete", "diff", "datasets", "prepare"}
+    assert expected <= set(commands), expected - set(commands)
+    for command in commands:
         result = run_cli(command, "--help")
         assert result.returncode == 0 and "usage:" in result.stdout, command
 

@@ -12,7 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tofy_core.cli_data import ProgressPrinter, datasets_table, human_size
+from tofy_core.cli.data import datasets_table
+from tofy_core.data.hub_cache import CachedDataset
+from tofy_core.progress import ProgressPrinter
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_MODEL = ("--steps", "3", "--dim", "16", "--layers", "1", "--heads", "2", "--batch", "4")
@@ -165,10 +167,28 @@ def test_an_empty_cache_says_how_to_fill_it(tmp_path):
     assert "tofy train hub:<id>" in datasets_table([], tmp_path)
 
 
-def test_human_size():
-    assert [human_size(n) for n in (12, 2048, 5 * 1024**2, 3 * 1024**3)] == [
-        "12 B",
-        "2.0 KB",
-        "5.0 MB",
-        "3.0 GB",
+def test_the_datasets_table_gives_sizes_in_binary_units_right_aligned(tmp_path):
+    sizes = (12, 2048, 5 * 1024**2, 3 * 1024**3)
+    entries = [
+        CachedDataset(
+            key=f"set{i}",
+            spec=f"hub:set{i}",
+            split="train",
+            lines=size // 8,
+            size_bytes=size,
+            created="2026-01-01 00:00",
+            path=tmp_path / f"set{i}.txt",
+            valid=True,
+        )
+        for i, size in enumerate(sizes)
     ]
+    header, *rows, cache = datasets_table(entries, tmp_path).splitlines()
+    end = header.index("SIZE") + len("SIZE")
+    assert [row[:end].split("  ")[-1].strip() for row in rows] == [
+        "12 B",
+        "2.0 KiB",
+        "5.0 MiB",
+        "3.0 GiB",
+    ]
+    assert all(row[end - 1] != " " for row in rows)  # right-aligned under SIZE
+    assert cache == f"cache: {tmp_path}"

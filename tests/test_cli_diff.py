@@ -19,7 +19,8 @@ from conftest import run_cli
 
 from tofy_core import cli, runs
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
-from tofy_core.train import Trainer, prepare_data
+from tofy_core.data.split import prepare_data
+from tofy_core.train import Trainer
 
 REPO = Path(__file__).resolve().parents[1]
 QUERY = "so how have you _ lately? => been"

@@ -1,22 +1,112 @@
-"""Training progress on the console: a bar redrawn in place on a terminal, plain lines when
-the output is piped (so logs stay readable)."""
+"""Progress on the console, one home for all of it: a line redrawn in place on a terminal,
+plain lines when the output is piped (so logs stay readable).
+
+`Progress` is the callback the data code reports through (`progress(done, total)`, rows, total
+None when unknown) and `throttled` limits how often it is called; `ProgressPrinter` shows
+such counts, `ConsoleProgress` shows a training run's events. Both draw through `LiveLine`."""
 
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
-from tofy_core.cli_args import format_duration
-from tofy_core.config import human_bytes, human_count
+from tofy_core.format import format_bytes, format_count, format_duration
 
 BAR_WIDTH = 24
+THROTTLE_S = 0.2  # the data code reports at most this often
+PIPED_INTERVAL_S = 5.0  # a piped ProgressPrinter prints a line at most this often
+
+Progress = Callable[[int, int | None], None]
+
+
+def throttled(
+    progress: Progress | None, total: int | None, interval: float = THROTTLE_S
+) -> Callable[..., None]:
+    """`report(done, force=False)`: calls `progress(done, total)` at most every `interval`
+    seconds (always when forced, as at the end); reports 0 at once."""
+    last = 0.0
+
+    def report(done: int, force: bool = False) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if progress is not None and (force or now - last >= interval):
+            last = now
+            progress(done, total)
+
+    report(0, force=True)
+    return report
+
+
+class LiveLine:
+    """One line redrawn in place on a terminal; lines printed meanwhile go above it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.shown = False
+
+    def draw(self, text: str) -> None:
+        self.stream.write(f"\r{text}\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+    def print(self, text: str) -> None:
+        """A permanent line: it replaces the drawn one, which the next `draw` brings back."""
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.shown = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Keep the drawn line and end it, so what follows starts on a fresh line."""
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.shown = False
+
+
+class ProgressPrinter:
+    """A `Progress` callback for stderr: one updating line on a terminal, an occasional plain
+    line when piped (every PIPED_INTERVAL_S and at the end)."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, unit: str = "rows") -> None:
+        self.label = label
+        self.unit = unit
+        self.stream = stream or sys.stderr
+        self.live = LiveLine(self.stream) if self.stream.isatty() else None
+        self.last_print = time.monotonic()
+        self.last_text = ""
+
+    def __call__(self, done: int, total: int | None) -> None:
+        text = self._text(done, total)
+        if self.live is not None:
+            self.live.draw(text)
+        else:
+            finished = total is not None and done >= total and done > 0
+            now = time.monotonic()
+            if (finished or now - self.last_print >= PIPED_INTERVAL_S) and text != self.last_text:
+                print(text, file=self.stream, flush=True)
+                self.last_print = now
+        self.last_text = text
+
+    def close(self) -> None:
+        """End the updating line, if one was drawn."""
+        if self.live is not None:
+            self.live.close()
+
+    def _text(self, done: int, total: int | None) -> str:
+        if not total:
+            return f"{self.label}: {done:,} {self.unit}"
+        return f"{self.label}: {done:,}/{total:,} {self.unit} ({100 * done / total:.0f}%)"
 
 
 def memory_text(event: dict[str, Any]) -> str:
     if event.get("mem_kind") == "cuda":
-        return f"cuda {human_bytes(event.get('mem_allocated', 0))}"
+        return f"cuda {format_bytes(event.get('mem_allocated', 0))}"
     if "mem_rss" in event:
-        return f"rss {human_bytes(event['mem_rss'])}"
+        return f"rss {format_bytes(event['mem_rss'])}"
     return ""
 
 
@@ -41,7 +131,7 @@ class ConsoleProgress:
     def __init__(self, stream: TextIO | None = None, live: bool | None = None) -> None:
         self.stream = stream or sys.stdout
         self.live = self.stream.isatty() if live is None else live
-        self._bar_shown = False
+        self._bar = LiveLine(self.stream)
 
     def __call__(self, event: dict[str, Any]) -> None:
         handler = getattr(self, f"on_{event['event']}", None)
@@ -49,11 +139,7 @@ class ConsoleProgress:
             handler(event)
 
     def _line(self, text: str) -> None:
-        if self._bar_shown:
-            self.stream.write("\r\x1b[2K")
-            self._bar_shown = False
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        self._bar.print(text)
 
     def on_start(self, event: dict[str, Any]) -> None:
         from tofy_core.data.split import describe_split
@@ -61,7 +147,7 @@ class ConsoleProgress:
         cached = " (from cache)" if event.get("from_cache") else ""
         resumed = f", resuming at step {event['resumed_from']}" if event["resumed_from"] else ""
         self._line(
-            f"run {event['run_id']}: {human_count(event['parameters'])} parameters on "
+            f"run {event['run_id']}: {format_count(event['parameters'])} parameters on "
             f"{event['device']}{resumed}"
         )
         self._line(f"data {event['dataset']}{cached}: {describe_split(event['corpus'])}")
@@ -73,12 +159,10 @@ class ConsoleProgress:
         step, steps = event["step"], event.get("steps") or event["step"]
         filled = int(BAR_WIDTH * step / max(steps, 1))
         bar = "█" * filled + "░" * (BAR_WIDTH - filled)
-        self.stream.write(
-            f"\r\x1b[2K{bar} {step}/{steps} loss {event['loss']:.4f} "
+        self._bar.draw(
+            f"{bar} {step}/{steps} loss {event['loss']:.4f} "
             f"{real_rate(event):,.0f} tok/s ETA {format_duration(event.get('eta'))}"
         )
-        self.stream.flush()
-        self._bar_shown = True
 
     def on_eval(self, event: dict[str, Any]) -> None:
         self._line(

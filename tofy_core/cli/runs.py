@@ -7,9 +7,9 @@ import json
 import sys
 
 from tofy_core import runs
-from tofy_core.cli_args import HelpFormatter, format_duration
-from tofy_core.config import human_bytes, human_count
+from tofy_core.cli.args import HelpFormatter
 from tofy_core.events import read_events
+from tofy_core.format import format_bytes, format_count, format_duration, format_table
 from tofy_core.rates import run_rate
 
 
@@ -81,7 +81,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print("no runs yet: start one with `tofy train`", file=sys.stderr)
         return 0
     header = ("ID", "NAME", "STATUS", "STEP", "LOSS", "TOP-10", "DATA")
-    rows = [header]
+    rows = []
     for s in summaries:
         loss = f"{s['loss']:.3f}" if isinstance(s.get("loss"), float) else "-"
         top10 = f"{s['eval']['top10']:.1%}" if s.get("eval") else "-"
@@ -96,9 +96,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 _tail(s["dataset"], 40),
             )
         )
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
-    for row in rows:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print(format_table(header, rows))
     return 0
 
 
@@ -125,7 +123,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(
         f"model    dim {model.dim}, layers {model.layers}, heads {model.heads}, "
         f"max_seq {model.max_seq}, vocab {model.effective_vocab} "
-        f"({human_count(model.parameter_count())} parameters)"
+        f"({format_count(model.parameter_count())} parameters)"
     )
     device = summary["device"] or train.device
     if device != train.device:
@@ -140,7 +138,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(
             f"speed    {summary['real_tokens_per_s']:,.0f} real tokens/s over "
             f"{format_duration(summary['train_seconds'])} of training "
-            f"({human_count(int(summary['real_tokens']))} tokens, padding not counted)"
+            f"({format_count(int(summary['real_tokens']))} tokens, padding not counted)"
         )
     if summary.get("eval"):
         e = summary["eval"]
@@ -151,7 +149,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"created  {info.created}   updated {info.updated}")
     print(f"folder   {info.path}")
     for name, size in files.items():
-        print(f"  {name:<20} {human_bytes(size)}")
+        print(f"  {name:<20} {format_bytes(size)}")
     return 0
 
 
@@ -184,6 +182,3 @@ def cmd_delete(args: argparse.Namespace) -> int:
     deleted = runs.delete_run(str(info.path))
     print(f"deleted {deleted.run_id}")
     return 0
-
-
-__all__ = ["add_commands", "format_duration", "run_summary"]

@@ -4,6 +4,7 @@ console progress display, and turn Ctrl-C/SIGTERM into a clean `stopped` save.""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -11,16 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tofy_core import runs
-from tofy_core.cli_args import HelpFormatter, non_negative_int, positive_float, positive_int
-from tofy_core.config import (
-    DEFAULT_PRESET,
-    DEVICES,
-    PRESETS,
-    RunConfig,
-    TrainConfig,
-    default_threads,
-    preset_config,
-)
+from tofy_core.cli.args import HelpFormatter, positive_int
+from tofy_core.cli.argv import add_train_arguments, config_from_args, presets_help
+from tofy_core.config import RunConfig, TrainConfig
+from tofy_core.data.split import prepare_data
+from tofy_core.data.vocab import Vocab
 from tofy_core.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -34,6 +30,7 @@ from tofy_core.preflight import (
     check_device,
     fingerprint_file,
 )
+from tofy_core.progress import ConsoleProgress, ProgressPrinter
 
 TRAIN_EPILOG = """examples:
   tofy train                               # the embedded corpus, the quick preset (~1 minute)
@@ -46,112 +43,6 @@ exit status: 0 finished, 1 failed (NaN loss or an error during training), 2 bad 
 130 stopped by Ctrl-C/SIGTERM (saved: `tofy resume ID` continues it)."""
 
 
-PRESET_FIELDS = {
-    "dim": "model",
-    "max_seq": "model",
-    "layers": "model",
-    "heads": "model",
-    "max_vocab": "model",
-    "steps": "train",
-    "batch": "train",
-    "lr": "train",
-    "eval_every": "train",
-}
-
-
-def _from_preset(name: str, what: str) -> str:
-    """Help text for an option whose default comes from the preset: its value in each."""
-    values = []
-    for preset in PRESETS.values():
-        config = preset.config()
-        part = config.model if PRESET_FIELDS[name] == "model" else config.train
-        values.append(f"{preset.name} {getattr(part, name):g}")
-    return f"{what} (default from --preset: {', '.join(values)})"
-
-
-def presets_help() -> str:
-    lines = [f"  {p.name:<6} {p.summary}" for p in PRESETS.values()]
-    return "presets (--preset NAME; options given explicitly win):\n" + "\n".join(lines)
-
-
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    train = TrainConfig()
-    group = parser.add_argument_group("model")
-    group.add_argument(
-        "--preset",
-        choices=tuple(PRESETS),
-        default=DEFAULT_PRESET,
-        help="starting sizes and schedule, listed below",
-    )
-    group.add_argument("--dim", type=positive_int, help=_from_preset("dim", "embedding width"))
-    group.add_argument(
-        "--max-seq", type=positive_int, help=_from_preset("max_seq", "tokens per training row")
-    )
-    group.add_argument(
-        "--layers", type=positive_int, help=_from_preset("layers", "transformer blocks")
-    )
-    group.add_argument(
-        "--heads", type=positive_int, help=_from_preset("heads", "attention heads; divide dim")
-    )
-    group.add_argument(
-        "--max-vocab",
-        type=positive_int,
-        help=_from_preset("max_vocab", "vocabulary cap, 3 special tokens included"),
-    )
-    group.add_argument(
-        "--no-lower", action="store_true", help="keep case (default: lowercase all text)"
-    )
-    group = parser.add_argument_group("training")
-    group.add_argument("--steps", type=positive_int, help=_from_preset("steps", "optimizer steps"))
-    group.add_argument(
-        "--batch", type=positive_int, help=_from_preset("batch", "phrases (rows) per step")
-    )
-    group.add_argument("--lr", type=positive_float, help=_from_preset("lr", "peak learning rate"))
-    group.add_argument(
-        "--device",
-        choices=DEVICES,
-        default=train.device,
-        help="auto = CUDA when a GPU is present, else CPU",
-    )
-    group.add_argument(
-        "--threads",
-        type=non_negative_int,
-        default=train.threads,
-        help=f"CPU threads for torch; 0 = every core but one, at most 8 "
-        f"(here: {default_threads()}) (default: 0)",
-    )
-    group.add_argument(
-        "--seed", type=int, default=train.seed, help="seeds weights, data order and masks"
-    )
-    group.add_argument(
-        "--masks-per-seq",
-        type=non_negative_int,
-        default=train.masks_per_seq,
-        help="masked words per phrase; 0 = 15%% of its words (at least one); 1 = the seed",
-    )
-    group.add_argument(
-        "--negatives",
-        type=non_negative_int,
-        default=train.negatives,
-        help="0 = every vocabulary word is a negative; N = N sampled (the seed used 32)",
-    )
-    group.add_argument(
-        "--log-every", type=positive_int, default=train.log_every, help="steps between step lines"
-    )
-    group.add_argument(
-        "--eval-every",
-        type=positive_int,
-        help=_from_preset("eval_every", "steps between held-out evaluations"),
-    )
-    group.add_argument(
-        "--checkpoint-every",
-        type=positive_int,
-        default=train.checkpoint_every,
-        help="steps between saves (a stop always saves)",
-    )
-    group.add_argument("--compile", action="store_true", help="torch.compile the model")
-
-
 def add_commands(subparsers) -> None:
     train = subparsers.add_parser(
         "train",
@@ -160,11 +51,7 @@ def add_commands(subparsers) -> None:
         epilog=TRAIN_EPILOG + "\n" + presets_help(),
         formatter_class=HelpFormatter,
     )
-    train.add_argument("data", nargs="?", default="", help="data file or hub:<id>")
-    add_model_arguments(train)
-    train.add_argument("--name", default="", help="a name shown in run lists")
-    train.add_argument("--run-id", default=None, help="folder name of the run (default: dated)")
-    train.add_argument("--refresh", action="store_true", help="rebuild a cached hub: dataset")
+    add_train_arguments(train)
     train.set_defaults(handler=cmd_train)
 
     resume = subparsers.add_parser(
@@ -190,31 +77,6 @@ def add_commands(subparsers) -> None:
         "(checked by size and sha256) (default: the path the run recorded)",
     )
     resume.set_defaults(handler=cmd_resume)
-
-
-def config_from_args(args: argparse.Namespace) -> RunConfig:
-    """The preset's configuration with every option the user gave laid over it."""
-    config = preset_config(args.preset)
-    for name, part in PRESET_FIELDS.items():
-        value = getattr(args, name)
-        if value is not None:
-            setattr(config.model if part == "model" else config.train, name, value)
-    config.model.lowercase = not args.no_lower
-    train = config.train
-    train.data = getattr(args, "data", "") or ""
-    train.name = getattr(args, "name", "") or ""
-    for name in (
-        "device",
-        "threads",
-        "seed",
-        "log_every",
-        "checkpoint_every",
-        "masks_per_seq",
-        "negatives",
-        "compile",
-    ):
-        setattr(train, name, getattr(args, name))
-    return config.validate()
 
 
 @contextmanager
@@ -244,8 +106,6 @@ def run_training(
     """Check and build everything that can fail (device, data, model, initial weights), then
     create the run folder and train; returns the exit code and the run. A failure before the
     folder exists leaves nothing behind; one after it ends the run `failed`."""
-    from tofy_core.data.vocab import Vocab
-    from tofy_core.progress import ConsoleProgress
     from tofy_core.train import Trainer
 
     check_device(config.train.device)
@@ -270,9 +130,6 @@ def run_training(
 
 def load_training_data(config: RunConfig, vocab=None, refresh: bool = False):
     """The run's data, with a progress line while a hub: dataset is converted."""
-    from tofy_core.cli_data import ProgressPrinter
-    from tofy_core.train import prepare_data
-
     printer = ProgressPrinter(f"converting {config.train.data}")
     try:
         return prepare_data(config, vocab=vocab, refresh=refresh, progress=printer)
@@ -310,7 +167,6 @@ def resume_trainer(
     size and sha256; `data` says where a moved file is now). `steps`, a new total, makes the
     rest a new schedule phase; without it the run continues exactly. Only once every check
     has passed is the run marked running and its new config written."""
-    from tofy_core.data.vocab import Vocab
     from tofy_core.train import Trainer
 
     if info.is_live:
@@ -339,9 +195,9 @@ def resume_trainer(
             f"run {info.run_id} is already at step {trainer.step} of {config.train.steps}: "
             "pass --steps with a larger total to train further"
         )
-    info.status, info.pid, info.error, info.steps = "running", _pid(), "", config.train.steps
+    info.status, info.pid, info.error, info.steps = "running", os.getpid(), "", config.train.steps
     info.dataset = config.train.data or "(default corpus)"
-    runs.atomic_write_json(info.file(runs.CONFIG_FILE), config.to_dict())
+    runs.write_config(info, config)
     runs.write_info(info)
     return trainer
 
@@ -384,8 +240,6 @@ def _check_same_data(info: runs.RunInfo, train: TrainConfig, corpus) -> None:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from tofy_core.progress import ConsoleProgress
-
     info = runs.open_run(args.run)
     trainer = resume_trainer(info, args.steps, args.data, listeners=[ConsoleProgress()])
     with stop_on_signals(trainer):
@@ -393,9 +247,3 @@ def cmd_resume(args: argparse.Namespace) -> int:
     print(f"run folder: {info.path}")
     print_next_step(status, info)
     return exit_code(status)
-
-
-def _pid() -> int:
-    import os
-
-    return os.getpid()

@@ -17,11 +17,12 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from tofy_core import paths
-from tofy_core.cli_args import HelpFormatter, positive_int
+from tofy_core.cli.args import HelpFormatter, positive_int
 from tofy_core.errors import QueryError, TofyError
+from tofy_core.format import format_count
+from tofy_core.seed_format import DIFF_SIZES, parse_sizes
 
 SEED_USAGE = "usage: tofy --diff MODEL VOCAB [dim max_seq layers heads]"
-SIZE_NAMES = ("dim", "max_seq", "layers", "heads")
 HISTORY_FILE = "diff_history"
 HISTORY_LENGTH = 1000
 PROMPT = "diff> "
@@ -106,21 +107,7 @@ def parse_seed_sizes(values: list[str]):
     """The seed's optional numbers after the vocab: dim max_seq layers heads."""
     from tofy_core.diff import SeedSizes
 
-    if len(values) > len(SIZE_NAMES):
-        raise TofyError(
-            f"too many numbers ({len(values)}): after the vocab the seed form takes at most "
-            f"{' '.join(SIZE_NAMES)}"
-        )
-    numbers = {}
-    for name, text in zip(SIZE_NAMES, values, strict=False):
-        try:
-            value = int(text)
-        except ValueError:
-            raise TofyError(f"{name} must be a whole number, got {text!r} ({SEED_USAGE})") from None
-        if value <= 0:
-            raise TofyError(f"{name} must be positive, got {value}")
-        numbers[name] = value
-    return SeedSizes(**numbers)
+    return SeedSizes(**parse_sizes(values, DIFF_SIZES, SEED_USAGE))
 
 
 # --- the conversation ---------------------------------------------------------------------
@@ -223,15 +210,13 @@ def format_seed(results, top_k: int) -> str:
 
 
 def _seed_header(prober, out: TextIO) -> None:
-    from tofy_core.config import human_count
-
     c = prober.config
     embed = c.effective_vocab * c.dim
     predictor = 2 * (c.dim * c.dim + c.dim)
     blocks = c.parameter_count() - embed - predictor
     print(
-        f"Model: ~{human_count(c.parameter_count())} [embed {human_count(embed)} + "
-        f"blocks {human_count(blocks)} + predictor {human_count(predictor)}]",
+        f"Model: ~{format_count(c.parameter_count())} [embed {format_count(embed)} + "
+        f"blocks {format_count(blocks)} + predictor {format_count(predictor)}]",
         file=out,
     )
     print("Inference (latent diff): phrase _ more => answer (empty line to quit)\n", file=out)

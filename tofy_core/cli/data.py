@@ -7,15 +7,13 @@ Handlers print their output and return an exit code; problems the user can fix a
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from tofy_core.data.hub import CachedDataset, clear_cached, hub_cache_dir, list_cached
+from tofy_core.data.hub_cache import CachedDataset, clear_cached, hub_cache_dir, list_cached
+from tofy_core.format import format_bytes, format_table
 from tofy_core.prepare import PrepareOptions, PrepareResult, prepare_pairs
-
-PIPED_INTERVAL_S = 5.0
+from tofy_core.progress import ProgressPrinter
 
 PREPARE_DESCRIPTION = """\
 Write question<TAB>answer pairs from a Hugging Face dataset or a local folder of parquet
@@ -134,66 +132,15 @@ def datasets_table(entries: list[CachedDataset], where: Path) -> str:
     """The cached datasets as an aligned table, or a line saying how to make one."""
     if not entries:
         return f"no cached datasets in {where}; `tofy train hub:<id>` converts and caches one"
-    rows = [("DATASET", "SPLIT", "LINES", "SIZE", "CREATED")]
-    for entry in entries:
-        lines = f"{entry.lines:,}" if entry.valid else "incomplete"
-        rows.append((entry.spec, entry.split, lines, human_size(entry.size_bytes), entry.created))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    aligned = [
-        "  ".join(
-            cell.rjust(width) if i in (2, 3) else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
+    header = ("DATASET", "SPLIT", "LINES", "SIZE", "CREATED")
+    rows = [
+        (
+            entry.spec,
+            entry.split,
+            f"{entry.lines:,}" if entry.valid else "incomplete",
+            format_bytes(entry.size_bytes),
+            entry.created,
+        )
+        for entry in entries
     ]
-    return "\n".join([*aligned, f"cache: {where}"])
-
-
-def human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    value = size / 1024
-    for unit in ("KB", "MB"):
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
-
-
-class ProgressPrinter:
-    """A `progress(done, total)` callback for stderr: one updating line on a terminal,
-    an occasional plain line when piped (so logs stay readable)."""
-
-    def __init__(self, label: str, stream: TextIO | None = None) -> None:
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.last_print = time.monotonic()
-        self.shown = False
-        self.last_text = ""
-
-    def __call__(self, done: int, total: int | None) -> None:
-        text = self._text(done, total)
-        if self.tty:
-            self.stream.write(f"\r{text}\x1b[K")
-            self.stream.flush()
-            self.shown = True
-        else:
-            finished = total is not None and done >= total and done > 0
-            now = time.monotonic()
-            if (finished or now - self.last_print >= PIPED_INTERVAL_S) and text != self.last_text:
-                print(text, file=self.stream, flush=True)
-                self.last_print = now
-        self.last_text = text
-
-    def close(self) -> None:
-        """End the updating line, if one was drawn."""
-        if self.tty and self.shown:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.shown = False
-
-    def _text(self, done: int, total: int | None) -> str:
-        if not total:
-            return f"{self.label}: {done:,} rows"
-        return f"{self.label}: {done:,}/{total:,} rows ({100 * done / total:.0f}%)"
+    return f"{format_table(header, rows, right=(2, 3))}\ncache: {where}"

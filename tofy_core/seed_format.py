@@ -1,0 +1,47 @@
+"""The seed's files and numbers, kept so its users' scripts and files still work: the names
+it saves under, where a model's vocabulary lies, and the positional sizes of its command forms
+(`--latent DATA [steps batch …]`, `--diff MODEL VOCAB [dim max_seq layers heads]`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tofy_core import runs
+from tofy_core.errors import TofyError
+
+SEED_MODEL_FILE = "model_latent.safetensors"
+SEED_VOCAB_FILE = "vocab_latent.txt"
+TRAINING_SIZES = ("steps", "batch", "dim", "max_seq", "layers", "heads", "max_vocab")
+DIFF_SIZES = ("dim", "max_seq", "layers", "heads")
+
+
+def vocab_beside(weights: Path) -> Path | None:
+    """The vocabulary saved with a weights file: the run's vocab.txt, else the seed's
+    vocab_latent.txt, in the same folder; None when neither is there."""
+    for name in (runs.VOCAB_FILE, SEED_VOCAB_FILE):
+        candidate = weights.parent / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def parse_sizes(values: list[str], names: tuple[str, ...], usage: str = "") -> dict[str, int]:
+    """The seed form's positional numbers, named in `names` order; missing ones are left out
+    (the caller's defaults stand). Each must be a positive whole number; `usage`, when given,
+    ends every message."""
+    hint = f" ({usage})" if usage else ""
+    if len(values) > len(names):
+        raise TofyError(
+            f"too many numbers ({len(values)}): the seed form takes at most "
+            f"{len(names)}: {' '.join(names)}{hint}"
+        )
+    numbers: dict[str, int] = {}
+    for name, text in zip(names, values, strict=False):
+        try:
+            value = int(text)
+        except ValueError:
+            raise TofyError(f"{name} must be a whole number, got {text!r}{hint}") from None
+        if value <= 0:
+            raise TofyError(f"{name} must be positive, got {value}{hint}")
+        numbers[name] = value
+    return numbers

@@ -16,23 +16,11 @@ import pytest
 from tofy_core import runs
 from tofy_core.config import PRESETS, RunConfig, default_threads, preset_config
 from tofy_core.events import EventWriter
+from tofy_tui.data_probe import data_problem, describe_data, distinct_words
+from tofy_tui.form_settings import DEFAULTS, PRESET_FIELDS, check_form, field_hints, preset_values
 from tofy_tui.history import MAX_POINTS, RunHistory, downsample, smooth
-from tofy_tui.settings import (
-    DEFAULTS,
-    PRESET_FIELDS,
-    check_form,
-    data_problem,
-    describe_data,
-    distinct_words,
-    field_hints,
-    preset_values,
-    recent_data,
-    remember_data,
-    shell_command,
-    train_command,
-    vocab_size,
-)
-from tofy_tui.training import RunTail
+from tofy_tui.recent_data import recent_data, remember_data
+from tofy_tui.training import RunTail, shell_command, train_command
 
 
 def form(**changes: str) -> dict[str, str]:
@@ -148,11 +136,13 @@ def test_uncached_hub_id_without_network_is_an_error(monkeypatch):
     assert "could not be downloaded" in info.message
 
 
-def test_vocab_hint_counts_words_like_the_engine(tiny_corpus):
+def test_vocab_hint_counts_the_words_the_engine_reads(tiny_corpus):
+    from tofy_core.data.text import load_corpus
+
     words = distinct_words(tiny_corpus)
     assert words is not None and 50 < words < 200
-    assert vocab_size(words, 32000) == words + 3
-    assert vocab_size(words, 10) == 10
+    phrases = load_corpus(str(tiny_corpus)).phrases
+    assert words == len({token for phrase in phrases for token in phrase})
 
 
 def test_command_line_puts_data_last_and_keeps_odd_names_whole(tmp_path):
@@ -189,7 +179,7 @@ def test_the_shown_command_can_be_pasted_into_a_shell_from_anywhere(tmp_path, mo
         [*argv[:4], "--help"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0 and "--preset" in result.stdout, result.stderr
-    monkeypatch.setattr("tofy_tui.settings._installed", lambda: False)
+    monkeypatch.setattr("tofy_tui.training._installed", lambda: False)
     assert shell_command(command).startswith("PYTHONPATH=")
 
 
@@ -313,6 +303,24 @@ def test_tail_of_a_run_whose_process_vanished_says_interrupted():
     events, end = tail.poll()
     assert [e["event"] for e in events] == ["start"]
     assert end is not None and end.status == "interrupted"
+
+
+def test_a_run_watched_from_elsewhere_goes_from_running_to_its_end():
+    from tofy_tui.messages import RunEnd
+    from tofy_tui.run_watch import WatchedRun
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    make_run("elsewhere", dead.pid)
+    watched = WatchedRun("elsewhere")
+    assert watched.status == "running" and watched.active and not watched.training_here
+    assert not watched.add_events([{"event": "start"}, step_event(10)])  # no status change
+    assert watched.history.last_step is not None and watched.stale
+    assert not watched.stop() and watched.status == "running"  # its trainer is gone
+    notes = watched.end(RunEnd("interrupted", "the trainer's process is gone"))
+    assert notes == ["interrupted: the trainer's process is gone"]
+    assert watched.status == "interrupted" and not watched.active and not watched.stoppable
+    assert recent_data() == []  # only our own runs' data is remembered
 
 
 @pytest.mark.parametrize("bad", ["", "x" * 101, "../escape"])

@@ -21,6 +21,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+import tofy_core
 from tofy_tui.commands import TofyCommands
 from tofy_tui.screens.train import TrainScreen
 
@@ -179,18 +180,6 @@ Runs are kept under $TOFY_HOME when it is set, else in the platform's data folde
 lists the same runs."""
 
 
-def version() -> str:
-    """The installed `tofy` distribution's version, else the engine's own, else "unknown"."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("tofy")
-    except metadata.PackageNotFoundError:
-        import tofy_core
-
-        return str(getattr(tofy_core, "__version__", "unknown"))
-
-
 def parse_args(argv: list[str]) -> int | None:
     """Answer --help and --version (exit status 0) or refuse anything else (2) without
     starting the app; None when the app should start."""
@@ -199,7 +188,7 @@ def parse_args(argv: list[str]) -> int | None:
             print(USAGE)
             return 0
         if arg in ("-V", "--version"):
-            print(f"tofy-tui {version()}")
+            print(f"tofy-tui {tofy_core.version()}")
             return 0
     if argv:
         kind = "option" if argv[0].startswith("-") else "argument"

@@ -4,9 +4,11 @@ downsampled to a few hundred points for the plots."""
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+
+from tofy_core.config import TrainConfig
+from tofy_core.progress import real_rate
 
 MAX_POINTS = 300
 MIB = 1024 * 1024
@@ -22,7 +24,7 @@ STEP_KEYS = (
     "tokens_per_s",
 )
 MEMORY_KEYS = ("mem_rss", "mem_allocated", "mem_reserved", "mem_peak")
-DEFAULT_WEIGHTS = {"mse": 20.0, "ce": 1.0, "align": 0.1}
+LOSS_PARTS = ("mse", "ce", "align")  # each weighted by TrainConfig's `<part>_weight`
 
 
 @dataclass(frozen=True)
@@ -89,12 +91,10 @@ class RunHistory:
     eval_steps: list[float] = field(default_factory=list)
     evals: dict[str, list[float]] = field(default_factory=dict)
     last_eval: dict[str, Any] | None = None
-    recent: deque = field(default_factory=lambda: deque(maxlen=200))
     version: int = 0
 
     def add(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
-        self.recent.append(event)
         self.version += 1
         if kind == "start":
             self.start = event
@@ -133,18 +133,19 @@ class RunHistory:
         return int(self.steps[-1]) if self.steps else 0
 
     def weights(self) -> dict[str, float]:
+        """The loss parts' weights the run trained with (the engine's defaults when its start
+        event does not say)."""
         train = (self.start or {}).get("config", {}).get("train", {})
+        defaults = TrainConfig()
         return {
-            part: float(train.get(f"{part}_weight", default))
-            for part, default in DEFAULT_WEIGHTS.items()
+            part: float(train.get(f"{part}_weight", getattr(defaults, f"{part}_weight")))
+            for part in LOSS_PARTS
         }
 
     @property
     def real_tokens_per_s(self) -> float | None:
         """Real (non-pad) tokens per second: the run's overall figure once it has ended, the
         latest step's before. None until a step is logged."""
-        from tofy_core.progress import real_rate
-
         if self.end is not None and _number(self.end.get("real_tokens_per_s", 0)) > 0:
             return real_rate(self.end)
         return real_rate(self.last_step) if self.last_step is not None else None

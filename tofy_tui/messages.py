@@ -1,13 +1,21 @@
-"""Messages workers post to screens: the only way background work reaches the UI."""
+"""Messages workers post to screens (the only way background work reaches the UI), and the
+data types they carry, which widgets render."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from textual.message import Message
 
-if TYPE_CHECKING:
-    from tofy_tui.training import RunEnd
+
+@dataclass(frozen=True)
+class RunEnd:
+    """How a run ended: the trainer's `end` event, or what the watcher saw instead."""
+
+    status: str  # finished | stopped | failed | interrupted
+    error: str = ""
+    step: int | None = None
 
 
 class RunEvents(Message):

@@ -1,31 +1,74 @@
 """The training child process and the tailing of a run's `metrics.jsonl`.
 
-`Launcher` starts `python -m tofy_core train … --run-id ID` in its own session with its
-output in a log file, stops it with SIGINT (the trainer then saves and writes `end: stopped`),
-and makes sure no child outlives the app unless the user chose to leave it running.
-`RunTail` reads new events of any run, started here or headless in another terminal, and says
-when the run is over. Neither imports Textual: the Train screen drives them from a worker."""
+`train_command` is the child's command line for a form's configuration and `shell_command`
+the same as a user can paste it. `Launcher` starts `python -m tofy_core train … --run-id ID`
+in its own session with its output in a log file, stops it with SIGINT (the trainer then
+saves and writes `end: stopped`), and makes sure no child outlives the app unless the user
+chose to leave it running. `RunTail` reads new events of any run, started here or headless in
+another terminal, and says when the run is over. The Train screen drives them from a worker."""
 
 from __future__ import annotations
 
 import atexit
 import contextlib
 import os
+import shlex
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import tofy_core
 from tofy_core import paths, runs
-from tofy_core.errors import TofyError
+from tofy_core.cli.argv import train_argv
+from tofy_core.config import RunConfig
+from tofy_core.errors import EXIT_INTERRUPTED, TofyError
 from tofy_core.events import read_new_events
+from tofy_tui.messages import RunEnd
 
 STOP_GRACE_S = 30.0
 LIVENESS_EVERY_S = 1.0
-EXIT_INTERRUPTED = 130
+
+
+def train_command(config: RunConfig, run_id: str) -> list[str]:
+    """`python -m tofy_core train …` for this configuration, from the engine's own writer of
+    `tofy train` arguments (the data last, after `--`)."""
+    return [sys.executable, "-m", "tofy_core", "train", *train_argv(config, run_id)]
+
+
+def shell_command(command: list[str]) -> str:
+    """The child's command as a user can paste it into a shell, from any folder, to train the
+    same settings again: quoted for a POSIX shell, the interpreter's full path first, the data
+    file's path made absolute, and without `--run-id` (that run exists now; a new one gets a
+    fresh id). When Tofy is not installed (run from a source checkout), PYTHONPATH says where
+    the engine is."""
+    shown = list(command)
+    if "--run-id" in shown:
+        at = shown.index("--run-id")
+        del shown[at : at + 2]
+    if len(shown) > 1 and shown[-2] == "--" and not shown[-1].startswith("hub:"):
+        shown[-1] = str(Path(shown[-1]).expanduser().resolve())
+    text = shlex.join(shown)
+    if not _installed():
+        text = f"PYTHONPATH={shlex.quote(str(_source_root()))} {text}"
+    return text
+
+
+def _source_root() -> Path:
+    """The folder that holds the engine's package (a source checkout's root)."""
+    return Path(tofy_core.__file__).resolve().parents[1]
+
+
+def _installed() -> bool:
+    try:
+        metadata.distribution("tofy")
+    except metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 def logs_dir() -> Path:
@@ -40,7 +83,7 @@ def _child_env() -> dict[str, str]:
     The thread count is the trainer's to decide (the form's Threads field, else the engine's
     default rule, the same as `tofy train`'s), so nothing here sets OMP_NUM_THREADS."""
     env = dict(os.environ)
-    root = str(Path(tofy_core.__file__).resolve().parents[1])
+    root = str(_source_root())
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -64,6 +107,11 @@ class TrainingChild:
     @property
     def run_dir(self) -> Path:
         return paths.runs_dir() / self.run_id
+
+    @property
+    def pasteable(self) -> str:
+        """This command as a user can paste it to train the same settings again."""
+        return shell_command(self.command)
 
     def poll(self) -> int | None:
         return self.process.poll()
@@ -124,6 +172,11 @@ class Launcher:
 
     def __post_init__(self) -> None:
         atexit.register(self.shutdown)
+
+    def start_training(self, config: RunConfig) -> TrainingChild:
+        """Train `config` in a child, as a new run."""
+        run_id = runs.new_run_id(config.train.name)
+        return self.start(train_command(config, run_id), run_id)
 
     def start(self, command: list[str], run_id: str) -> TrainingChild:
         runs.check_run_id(run_id)
@@ -191,15 +244,6 @@ def live_runs() -> list[runs.RunInfo]:
 
 
 # ---------------------------------------------------------------- tailing
-
-
-@dataclass(frozen=True)
-class RunEnd:
-    """How a run ended: the trainer's `end` event, or what the watcher saw instead."""
-
-    status: str  # finished | stopped | failed | interrupted
-    error: str = ""
-    step: int | None = None
 
 
 class RunTail:

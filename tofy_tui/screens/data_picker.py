@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tofy_tui.settings import recent_data
+from tofy_tui.recent_data import recent_data
 
 BUILT_IN = "\0built-in"
 

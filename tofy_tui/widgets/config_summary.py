@@ -7,8 +7,10 @@ import dataclasses
 from rich.text import Text
 from textual.widgets import Static
 
-from tofy_core.config import estimate_memory, human_bytes, human_count
-from tofy_tui.settings import FormCheck, vocab_size
+from tofy_core.config import estimate_memory
+from tofy_core.data.vocab import capped_vocab_size
+from tofy_core.format import format_bytes, format_count
+from tofy_tui.form_settings import FormCheck
 
 
 class ConfigSummary(Static):
@@ -23,7 +25,7 @@ class ConfigSummary(Static):
         self.remove_class("-invalid")
         model = check.config.model
         if words is not None:
-            model = dataclasses.replace(model, vocab_size=vocab_size(words, model.max_vocab))
+            model = dataclasses.replace(model, vocab_size=capped_vocab_size(words, model.max_vocab))
         memory = estimate_memory(model, check.config.train)
         vocab = (
             f"vocab {model.effective_vocab:,} (from the data)"
@@ -32,13 +34,13 @@ class ConfigSummary(Static):
         )
         text = Text()
         text.append("parameters ", style="dim")
-        text.append(human_count(model.parameter_count()), style="bold")
-        text.append(f"  ({human_count(model.non_embedding_parameters())} outside the embedding)\n")
+        text.append(format_count(model.parameter_count()), style="bold")
+        text.append(f"  ({format_count(model.non_embedding_parameters())} outside the embedding)\n")
         text.append("memory ≈ ", style="dim")
-        text.append(human_bytes(memory.total), style="bold")
+        text.append(format_bytes(memory.total), style="bold")
         text.append(
-            f"  (weights {human_bytes(memory.weights)}, Adam {human_bytes(memory.optimizer)},"
-            f" activations {human_bytes(memory.activations)})\n"
+            f"  (weights {format_bytes(memory.weights)}, Adam {format_bytes(memory.optimizer)},"
+            f" activations {format_bytes(memory.activations)})\n"
         )
         text.append(vocab, style="dim")
         self.update(text)

@@ -7,17 +7,16 @@ from typing import Any
 
 from textual.widgets import Log
 
-from tofy_core.config import human_count
+from tofy_core.data.split import describe_split
+from tofy_core.format import format_count
 
 
 def describe_event(event: dict[str, Any]) -> str:
     kind = event.get("event")
     if kind == "start":
-        from tofy_core.data.split import describe_split  # the CLI's words, loaded when needed
-
         resumed = event.get("resumed_from") or 0
         return (
-            f"start: {human_count(int(event.get('parameters', 0)))} parameters on "
+            f"start: {format_count(int(event.get('parameters', 0)))} parameters on "
             f"{event.get('device', '?')}, {event.get('dataset', '?')}: "
             f"{describe_split(event.get('corpus') or {})}"
             + (f", resumed from step {resumed}" if resumed else "")

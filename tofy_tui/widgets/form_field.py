@@ -10,7 +10,7 @@ from textual.suggester import Suggester
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
-from tofy_tui.settings import Field
+from tofy_tui.form_settings import Field
 
 
 class FormField(Vertical):

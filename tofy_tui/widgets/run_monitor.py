@@ -10,10 +10,9 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.widgets import Static
 
-from tofy_core.config import human_bytes, human_count
+from tofy_core.format import format_bytes, format_count
 from tofy_tui.history import RunHistory
-from tofy_tui.screens.train import IDLE_TEXT
-from tofy_tui.training import RunEnd
+from tofy_tui.messages import RunEnd
 from tofy_tui.widgets.event_log import EventLog
 from tofy_tui.widgets.metric_plot import MetricPlot
 from tofy_tui.widgets.run_progress import RunProgress
@@ -22,8 +21,12 @@ from tofy_tui.widgets.run_progress import RunProgress
 class RunMonitor(Vertical):
     """Renders a `RunHistory`; the screen feeds it events and asks it to redraw."""
 
+    def __init__(self, idle_text: str = "", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._idle_text = idle_text  # the title until a run begins
+
     def compose(self) -> ComposeResult:
-        yield Static(IDLE_TEXT, id="run-title", markup=False)
+        yield Static(self._idle_text, id="run-title", markup=False)
         yield RunProgress(id="run-progress")
         yield Static("", id="run-error", markup=False)
         with Grid(id="plots"):
@@ -64,9 +67,6 @@ class RunMonitor(Vertical):
         self.query_one("#plot-memory", MetricPlot).draw(memory, title)
         self.query_one("#plot-schedule", MetricPlot).draw(history.schedule_series())
 
-    def show_title(self, text: str) -> None:
-        self.query_one("#run-title", Static).update(Text(text))
-
     def show_end(self, end: RunEnd) -> None:
         error = self.query_one("#run-error", Static)
         error.display = bool(end.error)
@@ -78,7 +78,7 @@ class RunMonitor(Vertical):
         text = Text()
         start, last = history.start, history.last_step
         if start is not None:
-            text.append(f"{human_count(int(start.get('parameters', 0)))} params")
+            text.append(f"{format_count(int(start.get('parameters', 0)))} params")
             text.append(f" · {start.get('device', '?')}")
             threads = start.get("threads")
             if isinstance(threads, int) and threads > 0:
@@ -89,11 +89,11 @@ class RunMonitor(Vertical):
             text.append(f" · collapse {float(last.get('collapse', 0)):.3f}")
             if last.get("mem_kind") == "cuda":
                 text.append(
-                    f" · CUDA alloc {human_bytes(float(last.get('mem_allocated', 0)))}"
-                    f" / reserved {human_bytes(float(last.get('mem_reserved', 0)))}"
+                    f" · CUDA alloc {format_bytes(float(last.get('mem_allocated', 0)))}"
+                    f" / reserved {format_bytes(float(last.get('mem_reserved', 0)))}"
                 )
             elif last.get("mem_kind") == "rss":
-                text.append(f" · RSS {human_bytes(float(last.get('mem_rss', 0)))} (CPU)")
+                text.append(f" · RSS {format_bytes(float(last.get('mem_rss', 0)))} (CPU)")
         if history.last_eval is not None:
             text.append(f" · held-out top-10 {float(history.last_eval.get('top10', 0)):.1%}")
         return text

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
-from tofy_core.cli_args import format_duration
+from tofy_core.format import format_duration
 from tofy_tui.history import RunHistory
 
 

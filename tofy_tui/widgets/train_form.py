@@ -10,15 +10,15 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Select
 
 from tofy_core.config import default_threads
-from tofy_tui.settings import (
+from tofy_tui.form_settings import (
     DEFAULTS,
     FIELDS,
     FormCheck,
     check_form,
     field_hints,
     preset_values,
-    recent_data,
 )
+from tofy_tui.recent_data import recent_data
 from tofy_tui.widgets.form_field import FormField
 
 
@@ -62,10 +62,6 @@ class TrainForm(VerticalScroll):
 
     def set_value(self, name: str, value: str) -> None:
         self.query_one(f"#row-{name}", FormField).set_value(value)
-
-    def reset(self) -> None:
-        for name, value in DEFAULTS.items():
-            self.set_value(name, value)
 
     def show_data_hint(self, message: str, error: bool) -> None:
         """What a worker found out about the data source (cached? reachable? size)."""

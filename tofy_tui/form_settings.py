@@ -1,35 +1,27 @@
-"""The Train form's settings: fields, defaults, validation with the engine's own rules, the
-child's command line, and the list of recently used data sources.
+"""The Train form's settings: its fields, their defaults (the engine's no-option preset), the
+hints under them, and the check of every field with the engine's own rules.
 
 Nothing here imports Textual or torch: the form widget renders what these functions decide."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import math
-import shlex
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from tofy_core import paths
 from tofy_core.config import (
     DEFAULT_PRESET,
     DEVICES,
     PRESETS,
-    SPECIAL_TOKENS,
     ModelConfig,
     RunConfig,
     TrainConfig,
     default_threads,
     preset_config,
 )
-from tofy_core.errors import ConfigError, TofyError
+from tofy_core.errors import ConfigError
+from tofy_tui.data_probe import data_problem
 
 MODEL_FIELDS = ("dim", "max_seq", "layers", "heads", "max_vocab")
-RECENT_FILE = "tui.json"
-RECENT_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -146,7 +138,7 @@ def check_form(values: dict[str, str]) -> FormCheck:
         try:
             ModelConfig(dim=parsed["dim"], heads=parsed["heads"]).validate()  # type: ignore[arg-type]
         except ConfigError as exc:
-            errors["heads"] = str(exc)
+            errors[_field_of(exc)] = str(exc)
     data_error = data_problem(str(parsed.get("data", "")))
     if data_error:
         errors["data"] = data_error
@@ -156,8 +148,7 @@ def check_form(values: dict[str, str]) -> FormCheck:
     try:
         config.validate()
     except ConfigError as exc:
-        name = "heads" if "divisible" in str(exc) else _field_named_in(str(exc))
-        return FormCheck(None, {name: str(exc)})
+        return FormCheck(None, {_field_of(exc): str(exc)})
     return FormCheck(config)
 
 
@@ -207,11 +198,9 @@ def _check_alone(name: str, value: object) -> str:
     return ""
 
 
-def _field_named_in(message: str) -> str:
-    for name in FIELD_NAMES:
-        if message.startswith(name):
-            return name
-    return "data"
+def _field_of(exc: ConfigError) -> str:
+    """The form field an engine error is about (the data field for a setting the form lacks)."""
+    return exc.field if exc.field in FIELD_NAMES else "data"
 
 
 def _build(parsed: dict[str, object]) -> RunConfig:
@@ -230,185 +219,3 @@ def _build(parsed: dict[str, object]) -> RunConfig:
         preset=str(parsed["preset"]),
     )
     return RunConfig(model, train)
-
-
-# ---------------------------------------------------------------- data sources
-
-
-def data_problem(source: str) -> str:
-    """Why `source` cannot be trained on; empty when it can (as far as can be told cheaply).
-
-    The engine's own check, the one `tofy train` makes before it creates a run: a missing
-    file, a folder, binary or non-UTF-8 text, an empty file, a parquet folder without parquet
-    files, a malformed hub: id. Cheap enough to run as the user types (a file's head is read).
-    Whether an uncached hub: id is reachable is `describe_data`'s job (network)."""
-    from tofy_core.preflight import check_data_source
-
-    try:
-        check_data_source(source)
-    except TofyError as exc:
-        return str(exc)
-    return ""
-
-
-@dataclass(frozen=True)
-class DataInfo:
-    """What the form says about a valid data source, and the text file to scan for a vocab
-    size when there is one on disk."""
-
-    message: str
-    error: bool = False
-    text_path: Path | None = None
-
-
-def describe_data(source: str) -> DataInfo:
-    """A line about the data source; may take seconds (a network check for an uncached hub:
-    id), so the form calls it from a worker."""
-    from tofy_core.data.text import default_corpus_path
-
-    if not source:
-        return DataInfo("the built-in corpus", text_path=default_corpus_path())
-    if not source.startswith("hub:"):
-        path = Path(source).expanduser()
-        return DataInfo(f"text file, {_size(path)}", text_path=path)
-    from tofy_core.data import hub
-
-    spec = hub.parse_hub_spec(source)
-    for entry in hub.list_cached():
-        if entry.key == spec.key and entry.valid:
-            return DataInfo(f"cached: {entry.lines:,} lines", text_path=entry.path)
-    if spec.kind == "folder":
-        return DataInfo("parquet folder: converted to text on first use")
-    check = getattr(hub, "_check_hub_reachable", None)
-    if check is not None:
-        try:
-            check(spec)
-        except TofyError as exc:
-            return DataInfo(str(exc), error=True)
-    return DataInfo("not cached: downloaded on first use (needs network)")
-
-
-def _size(path: Path) -> str:
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return "unreadable"
-    from tofy_core.config import human_bytes
-
-    return human_bytes(size)
-
-
-MAX_SCAN_BYTES = 8 * 1024 * 1024  # ~0.5 s of tokenizing in a worker; larger files get no hint
-
-
-def distinct_words(path: Path, lowercase: bool = True) -> int | None:
-    """How many distinct words a run on this text file would see, or None when the file is
-    too large (or unreadable) to scan for a hint."""
-    from tofy_core.data.text import context_side, tokenize
-
-    try:
-        if path.stat().st_size > MAX_SCAN_BYTES:
-            return None
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    words: set[str] = set()
-    for line in text.splitlines():
-        tokens = tokenize(context_side(line), lowercase)
-        if len(tokens) >= 2:
-            words.update(tokens)
-    return len(words)
-
-
-def vocab_size(words: int, max_vocab: int) -> int:
-    """The vocabulary the engine builds: specials, then words up to the cap."""
-    return min(words, max_vocab - len(SPECIAL_TOKENS)) + len(SPECIAL_TOKENS)
-
-
-# ---------------------------------------------------------------- the child's command
-
-
-def train_command(config: RunConfig, run_id: str) -> list[str]:
-    """`python -m tofy_core train …` for this configuration; the data comes last, after `--`,
-    so a file name starting with `-` is never read as an option."""
-    model, train = config.model, config.train
-    command = [sys.executable, "-m", "tofy_core", "train"]
-    if train.preset:
-        command += ["--preset", train.preset]
-    for flag, value in (
-        ("--steps", train.steps),
-        ("--batch", train.batch),
-        ("--dim", model.dim),
-        ("--max-seq", model.max_seq),
-        ("--layers", model.layers),
-        ("--heads", model.heads),
-        ("--max-vocab", model.max_vocab),
-        ("--lr", repr(train.lr)),
-        ("--device", train.device),
-        ("--seed", train.seed),
-        ("--log-every", train.log_every),
-        ("--eval-every", train.eval_every),
-    ):
-        command += [flag, str(value)]
-    if train.threads:  # 0: the engine's default rule decides
-        command += ["--threads", str(train.threads)]
-    if train.name:
-        command.append(f"--name={train.name}")
-    command += ["--run-id", run_id]
-    if train.data:
-        command += ["--", train.data]
-    return command
-
-
-def shell_command(command: list[str]) -> str:
-    """The child's command as a user can paste it into a shell, from any folder, to train the
-    same settings again: quoted for a POSIX shell, the interpreter's full path first, the data
-    file's path made absolute, and without `--run-id` (that run exists now; a new one gets a
-    fresh id). When Tofy is not installed (run from a source checkout), PYTHONPATH says where
-    the engine is."""
-    shown = list(command)
-    if "--run-id" in shown:
-        at = shown.index("--run-id")
-        del shown[at : at + 2]
-    if len(shown) > 1 and shown[-2] == "--" and not shown[-1].startswith("hub:"):
-        shown[-1] = str(Path(shown[-1]).expanduser().resolve())
-    text = shlex.join(shown)
-    if not _installed():
-        import tofy_core
-
-        root = Path(tofy_core.__file__).resolve().parents[1]
-        text = f"PYTHONPATH={shlex.quote(str(root))} {text}"
-    return text
-
-
-def _installed() -> bool:
-    from importlib import metadata
-
-    try:
-        metadata.distribution("tofy")
-    except metadata.PackageNotFoundError:
-        return False
-    return True
-
-
-# ---------------------------------------------------------------- recent data sources
-
-
-def recent_data() -> list[str]:
-    try:
-        data = json.loads((paths.config_dir() / RECENT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    items = data.get("recent_data", []) if isinstance(data, dict) else []
-    return [item for item in items if isinstance(item, str) and item][:RECENT_LIMIT]
-
-
-def remember_data(source: str) -> None:
-    """Put `source` first in the recent list (the built-in corpus is not remembered)."""
-    if not source:
-        return
-    from tofy_core.runs import atomic_write_json
-
-    items = [source, *(item for item in recent_data() if item != source)][:RECENT_LIMIT]
-    with contextlib.suppress(OSError):
-        atomic_write_json(paths.config_dir() / RECENT_FILE, {"recent_data": items})

@@ -1,0 +1,47 @@
+"""What the Pilot-driven TUI tests share: the terminal size, tiny settings that train in
+seconds, and the small steps of a user's story (fill the form, wait, read a note or the log)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual.widgets import Static
+
+from tofy_tui.screens.train import TrainScreen
+from tofy_tui.widgets.event_log import EventLog
+
+SIZE = (160, 50)
+TINY = {
+    "dim": "16",
+    "layers": "1",
+    "heads": "2",
+    "batch": "4",
+    "max_seq": "16",
+    "log_every": "5",
+    "eval_every": "10",
+    "threads": "1",
+}
+REPO = Path(__file__).resolve().parents[1]
+
+
+async def wait_until(pilot, predicate, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.1)
+
+
+def note(screen, name: str) -> str:
+    return str(screen.query_one(f"#row-{name} .field-note", Static).render())
+
+
+def log_text(screen) -> str:
+    return "\n".join(screen.query_one(EventLog).lines)
+
+
+async def fill(pilot, screen: TrainScreen, **values: str) -> None:
+    for name, value in values.items():
+        screen.form.set_value(name, value)
+    await pilot.pause()

@@ -1,0 +1,54 @@
+"""The hint under the form's Data field: what the source is (a file's size, cached,
+reachable) and how many distinct words it has, for the summary's vocab size. Describing a
+hub: id may take seconds (a network check), so it is found in a worker, never on the UI
+thread; this module is loaded with the Train screen, the engine's probes when first used."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.message import Message
+from textual.worker import get_current_worker
+
+from tofy_tui.messages import DataDescribed
+
+SETTLE_S = 0.3  # typing goes on: only a value left this long is worth the work
+
+
+@dataclass
+class DataHint:
+    """The source the form's hint is about, and its distinct words once counted."""
+
+    source: str | None = None
+    words: int | None = None
+
+    def changed(self, source: str) -> bool:
+        """True when `source` is new: its words are unknown until it is described again."""
+        if source == self.source:
+            return False
+        self.source, self.words = source, None
+        return True
+
+    def took(self, message: DataDescribed) -> bool:
+        """Keep a worker's answer; False when the form has moved on to another source."""
+        if message.source != self.source:
+            return False
+        self.words = message.words
+        return True
+
+
+def describe_source(source: str, lowercase: bool, post: Callable[[Message], object]) -> None:
+    """A worker's body: describe `source`, count its words, and post `DataDescribed`, unless
+    the worker was cancelled meanwhile (a newer value replaced it)."""
+    from tofy_tui.data_probe import describe_data, distinct_words  # not for the first frame
+
+    time.sleep(SETTLE_S)
+    worker = get_current_worker()
+    if worker.is_cancelled:
+        return
+    info = describe_data(source)
+    words = distinct_words(info.text_path, lowercase) if info.text_path else None
+    if not worker.is_cancelled:
+        post(DataDescribed(source, info.message, info.error, words))

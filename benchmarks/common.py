@@ -111,21 +111,10 @@ def percentile(values: Sequence[float], q: float) -> float:
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A plain-text table, first column left-aligned, the others right-aligned (Markdown-ish,
     so the README can hold it verbatim)."""
-    cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    from tofy_core.format import format_table
 
-    def line(row: Sequence[str]) -> str:
-        parts = [
-            row[i].ljust(widths[i]) if i == 0 else row[i].rjust(widths[i]) for i in range(len(row))
-        ]
-        return "| " + " | ".join(parts) + " |"
-
-    rule = (
-        "|"
-        + "|".join("-" * (w + 1) + ":" if i else ":" + "-" * (w + 1) for i, w in enumerate(widths))
-        + "|"
-    )
-    return "\n".join([line(cells[0]), rule, *(line(row) for row in cells[1:])])
+    cells = [[_cell(value) for value in row] for row in rows]
+    return format_table(headers, cells, right=range(1, len(headers)), markdown=True)
 
 
 def _cell(value: object) -> str:

@@ -77,7 +77,8 @@ def make_model(home: Path) -> tuple[str, list[str]]:
     """A seed-size run saved after one step; returns its id and the corpus lines."""
     from tofy_core import runs
     from tofy_core.config import RunConfig, TrainConfig
-    from tofy_core.train import Trainer, prepare_data
+    from tofy_core.data.split import prepare_data
+    from tofy_core.train import Trainer
 
     size = SEED_SIZE
     corpus = synthetic_corpus(home, words=size["max_vocab"] - 3, length=size["max_seq"], lines=400)
@@ -210,7 +211,7 @@ class TerminalApp:
 def tofy_app() -> TerminalApp:
     """`python -m tofy_tui`: drawn when every Train field's label starts a line and the Start
     button is drawn; the click goes to the Data field (the form's first), after its label."""
-    from tofy_tui.settings import FIELDS
+    from tofy_tui.form_settings import FIELDS
 
     labels = [spec.label for spec in FIELDS]
 

@@ -101,7 +101,7 @@ def prepare_split(data: str, seed: int, threads: int = 0, preset: str = "quick")
     the vocabulary. All three methods read this one split. Evaluation every 200 steps, so the
     curve's points fall on the trainer's own evaluations."""
     from tofy_core.config import RunConfig, preset_config
-    from tofy_core.train import prepare_data
+    from tofy_core.data.split import prepare_data
 
     config = preset_config(preset)
     train = replace(
@@ -138,7 +138,7 @@ def steps_for_minutes(config, data, minutes: float, probe: int = 40) -> int:
         if record["event"] == "step":
             marks.setdefault(record["step"], time.perf_counter())
 
-    trainer.listeners.append(listen)
+    trainer.add_listener(listen)
     if trainer.fit() != "finished" or len(marks) < 2:
         raise SystemExit(f"quality: the timing run failed: {trainer.run.error}")
     first, last = min(marks), max(marks)
@@ -177,7 +177,7 @@ def train_tofy(trainer, batches, curve_every: int, curve: dict[int, float]):
             curve[record["step"]] = trainer.evaluate(batches)["top10"]
             noted[0] += time.perf_counter() - started
 
-    trainer.listeners.append(listen)
+    trainer.add_listener(listen)
     start = time.perf_counter()
     status = trainer.fit()
     seconds = time.perf_counter() - start - noted[0]

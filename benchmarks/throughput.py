@@ -5,11 +5,11 @@ number of steps, in an order that rotates from round to round, and the fp32 matm
 measured in the same round. Ratios are taken within a round, then the median over rounds:
 a noisy machine slows both sides of a ratio alike.
 
-- Tofy: `Trainer._loop`, the loop `tofy train` runs (make_batch: sampling + masking;
+- Tofy: `Trainer.run_steps`, the loop `tofy train` runs (make_batch: sampling + masking;
   forward_loss; optimizer_step: backward, clipping, AdamW; ema_update; a `step` event every
-  `log_every` = 10 steps), with evaluation and checkpoints pushed past the measured steps.
-  Each named step is timed through a wrapper: that gives the share of a step spent outside
-  forward/backward/optimizer.
+  `log_every` = 10 steps), with evaluation pushed past the measured steps and no checkpoints
+  (`save=False`). A subclass times each named step: that gives the share of a step spent
+  outside forward/backward/optimizer.
 - Reference: `transformers.BertModel` (sdpa attention, dropout 0, no pooler) of the same
   dim/layers/heads/seq/vocab, a Linear(dim, dim) head at 15% of positions, MSE against the
   (detached) embedding row of the masked word, and the same AdamW Tofy builds (fused kernels,
@@ -62,7 +62,6 @@ from common import (
 )
 
 FORWARD_BACKWARD_OPTIMIZER = ("forward_loss", "optimizer_step")
-NAMED_STEPS = ("make_batch", "forward_loss", "optimizer_step", "ema_update", "maybe_log")
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
@@ -122,46 +121,33 @@ def attention_flops(layers: int, batch: int, queries: int, keys: int, dim: int) 
 
 
 class TofyContestant:
-    """A Trainer whose named steps are wrapped with timers; `run(n)` drives `_loop` for n steps
-    (a stop request after the n-th batch, as SIGINT does) with checkpoints made no-ops."""
+    """The real Trainer with its named steps timed (`timed_trainer`); `run(n)` runs n steps of
+    its loop through `Trainer.run_steps`, without checkpoints."""
 
     def __init__(self, data_path: str, size: dict[str, int], clock) -> None:
         from tofy_core import runs
         from tofy_core.config import RunConfig, TrainConfig
-        from tofy_core.train import Trainer, prepare_data
+        from tofy_core.data.split import prepare_data
 
         far = 10**9
         model = model_config(size)
         train = TrainConfig(
-            data=data_path,
-            steps=far,
-            batch=size["batch"],
-            device="cpu",
-            eval_every=far,
-            checkpoint_every=far,
+            data=data_path, steps=far, batch=size["batch"], device="cpu", eval_every=far
         )
         config = RunConfig(model, train).validate()
         self.clock = clock
         self.data = prepare_data(config)
-        self.trainer = Trainer(runs.create_run(config), config, self.data)
+        self.measure = Measure()
+        self.trainer = timed_trainer(self)(runs.create_run(config), config, self.data)
         self.model_config = config.model
         self.vocab_size = len(self.data.vocab)
-        self.measure = Measure()
-        self.remaining = 0
-        for name in NAMED_STEPS:
-            setattr(self.trainer, name, self._timed(name, getattr(self.trainer, name)))
-        self.trainer.save_checkpoint = lambda loss: True
 
-    def _timed(self, name, method):
-        def wrapper(*args, **kwargs):
-            start = self.clock()
-            value = method(*args, **kwargs)
-            self.measure.parts[name] += self.clock() - start
-            if name == "make_batch":
-                self._count(value)
-            return value
-
-        return wrapper
+    def timed(self, name: str, step, *args):
+        """`step(*args)`, its time added to this round's share for `name`."""
+        start = self.clock()
+        value = step(*args)
+        self.measure.parts[name] += self.clock() - start
+        return value
 
     def step_flops(self, batch: int, length: int, masked: int, widest: int) -> float:
         """What Tofy's step computes: all blocks but the last at every position; the last
@@ -181,26 +167,47 @@ class TofyContestant:
         scoring = 4 * masked * (self.vocab_size - 3) * d
         return dense + attention + scoring
 
-    def _count(self, batch) -> None:
+    def count(self, batch) -> None:
         size, length = batch.inputs.shape
         widest = batch.selection.index.shape[1]
         self.measure.tokens += batch.tokens
         self.measure.real_tokens += real_tokens(batch.padding)
         self.measure.flops += self.step_flops(size, length, batch.targets.numel(), widest)
-        self.remaining -= 1
-        if self.remaining == 0:
-            self.trainer.request_stop()
 
     def run(self, steps: int) -> Measure:
         self.measure = Measure()
-        self.remaining = steps
-        self.trainer.stop_requested = False
         start = self.clock()
-        healthy = self.trainer._loop()
+        healthy = self.trainer.run_steps(steps, save=False)
         self.measure.seconds = self.clock() - start
         if not healthy:
             raise RuntimeError("the Tofy loss went non-finite during the benchmark")
         return self.measure
+
+
+def timed_trainer(contestant: TofyContestant):
+    """A `Trainer` subclass whose named steps report their time to `contestant`, and
+    `make_batch` its batch (for the token and FLOP counts)."""
+    from tofy_core.train import Trainer
+
+    class TimedTrainer(Trainer):
+        def make_batch(self):
+            batch = contestant.timed("make_batch", super().make_batch)
+            contestant.count(batch)
+            return batch
+
+        def forward_loss(self, batch):
+            return contestant.timed("forward_loss", super().forward_loss, batch)
+
+        def optimizer_step(self, loss) -> None:
+            contestant.timed("optimizer_step", super().optimizer_step, loss)
+
+        def ema_update(self) -> None:
+            contestant.timed("ema_update", super().ema_update)
+
+        def maybe_log(self, window, started: float) -> bool:
+            return contestant.timed("maybe_log", super().maybe_log, window, started)
+
+    return TimedTrainer
 
 
 # --- the reference: what a user would write with transformers -----------------------------

@@ -68,3 +68,45 @@ def run_cli(
 
 
 TINY_MODEL_ARGS = ("--dim", "16", "--layers", "1", "--heads", "2", "--batch", "4")
+
+
+# ---------------------------------------------------------------- hub: tests (test_hub*.py)
+
+
+@pytest.fixture
+def hub_isolated(tmp_path, monkeypatch) -> Path:
+    """Own TOFY_HOME and Hugging Face home, offline, and a working folder to write data in."""
+    monkeypatch.setenv("TOFY_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def loads(monkeypatch) -> list[str]:
+    """Every call to the loader boundary, by spec: proves when the cache was used instead."""
+    from tofy_core.data import hub
+
+    calls: list[str] = []
+    real = hub._load_rows
+
+    def counting(spec, work_dir):
+        calls.append(spec.spec)
+        return real(spec, work_dir)
+
+    monkeypatch.setattr(hub, "_load_rows", counting)
+    return calls
+
+
+@pytest.fixture
+def split_folder(hub_isolated) -> Path:
+    from hub_helpers import write_parquet
+
+    folder = Path("splits")
+    write_parquet(folder / "data" / "train-00000-of-00002.parquet", {"text": ["train one a"]})
+    write_parquet(folder / "data" / "train-00001-of-00002.parquet", {"text": ["train two b"]})
+    write_parquet(folder / "test.parquet", {"text": ["test only c"], "label": [1]})
+    write_parquet(folder / "dev" / "part.parquet", {"dialog": [["dev turn d"]]})
+    return folder

@@ -155,9 +155,19 @@ def test_resume_with_a_changed_model_size_is_refused(tiny_corpus):
 
 def test_resume_with_a_truncated_checkpoint_is_refused(tiny_corpus):
     folder = _trained_run(tiny_corpus, "torn")
+    state = folder / "state.safetensors"
+    state.write_bytes(state.read_bytes()[:200])
+    assert_clean_error(run_cli("resume", "torn", "--steps", "12"), "not a readable training state")
+
+
+def test_resume_rewrites_a_torn_model_file_from_the_checkpoint(tiny_corpus):
+    folder = _trained_run(tiny_corpus, "export")
     model = folder / "model.safetensors"
-    model.write_bytes(model.read_bytes()[:200])
-    assert_clean_error(run_cli("resume", "torn", "--steps", "12"), "not a readable safetensors")
+    model.write_bytes(model.read_bytes()[:200])  # the export, not the checkpoint
+    result = run_cli("resume", "export", "--steps", "12")
+    assert result.returncode == 0, result.stderr
+    assert "finished at step 12" in result.stdout
+    assert run_cli("diff", "export", stdin="the _ is nice => weather\n").returncode == 0
 
 
 def test_resume_of_a_finished_run_needs_more_steps(tiny_corpus):

@@ -1,7 +1,11 @@
 """Weights and training state as safetensors files (never pickle), written atomically.
 
-`model.safetensors` holds the seed-named weights, the teacher table and JSON metadata;
-`state.safetensors` holds what resume needs beyond them: Adam moments, step, RNG states."""
+`state.safetensors` is the checkpoint: ONE file holding everything resume needs (the weights
+and teacher table under `weights.*`, Adam moments, step, RNG states, the model config), so a
+kill or a full disk at any instant leaves the previous complete checkpoint or the new one,
+never a model of one step beside a state of another. `model.safetensors` (seed-named weights,
+teacher table, JSON metadata) is the export that diff and users read; it is written right
+after the state and rewritten from it on resume when a kill left it behind."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 
 from tofy_core.config import ModelConfig, model_config_from_dict
-from tofy_core.errors import CheckpointError
+from tofy_core.errors import CheckpointError, TofyError
 from tofy_core.fsutil import atomic_write_bytes
 from tofy_core.model import LatentModel, export_tensors, import_tensors
 
@@ -73,25 +77,59 @@ def save_model(
 
 def load_weights(path: Path) -> LoadedWeights:
     tensors, metadata = read_safetensors(path)
-    if "encoder.embed.weight" not in tensors:
+    return _weights_of(path, tensors, metadata)
+
+
+def _weights_of(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]):
+    """Validated weights: a 2-D embedding, a Tofy file's config and step readable."""
+    embed = tensors.get("encoder.embed.weight")
+    if embed is None:
         raise CheckpointError(
             f"{path} is not a Tofy or seed checkpoint: it has no encoder.embed.weight"
         )
+    if embed.ndim != 2 or not embed.is_floating_point():
+        raise CheckpointError(
+            f"{path}: encoder.embed.weight has shape {tuple(embed.shape)}; "
+            "a vocab × dim table of floats is needed"
+        )
     config = None
     if metadata.get("format") == FORMAT:
-        try:
-            config = model_config_from_dict(json.loads(metadata["config"]))
-        except (KeyError, json.JSONDecodeError, TypeError) as exc:
-            raise CheckpointError(f"{path} has unreadable metadata: {exc}") from None
-    step = int(metadata.get("step", "0") or 0)
-    return LoadedWeights(tensors, metadata, config, step)
+        config = _metadata_config(path, metadata)
+    return LoadedWeights(tensors, metadata, config, metadata_step(path, metadata))
+
+
+def _metadata_config(path: Path, metadata: dict[str, str]) -> ModelConfig:
+    try:
+        data = json.loads(metadata["config"])
+        if not isinstance(data, dict):
+            raise TypeError("config is not an object")
+        config = model_config_from_dict(data)
+        config.validate()
+        if not isinstance(config.vocab_size, int) or isinstance(config.vocab_size, bool):
+            raise TypeError("vocab_size is not a whole number")
+    except (KeyError, ValueError, TypeError, AttributeError, TofyError) as exc:
+        raise CheckpointError(f"{path} has unreadable metadata: {exc}") from None
+    return config
+
+
+def metadata_step(path: Path, metadata: dict[str, str]) -> int:
+    """The `step` of a file's metadata (0 when absent, as in seed files)."""
+    raw = metadata.get("step", "0") or "0"
+    if not raw.isdigit() or len(raw) > 12:
+        raise CheckpointError(f"{path} has a step that is not a whole number: {raw[:40]!r}")
+    return int(raw)
 
 
 def infer_seed_config(
     tensors: dict[str, torch.Tensor], heads: int = 4, max_seq: int = 72
 ) -> ModelConfig:
     """Sizes of a seed file (no metadata) from tensor shapes; heads and max_seq from the user."""
-    vocab, dim = tensors["encoder.embed.weight"].shape
+    embed = tensors["encoder.embed.weight"]
+    if embed.ndim != 2:
+        raise CheckpointError(
+            f"encoder.embed.weight has shape {tuple(embed.shape)}: a vocab × dim table is needed"
+        )
+    vocab, dim = embed.shape
     layers = 0
     while f"encoder.block_{layers}.ln1.weight" in tensors:
         layers += 1
@@ -112,8 +150,22 @@ def build_model(weights: LoadedWeights, config: ModelConfig) -> LatentModel:
 
 
 def load_into(model: LatentModel, weights: LoadedWeights, source: str = "weights") -> None:
-    """Copy the file's tensors into `model`; a shape mismatch or a missing tensor (other than
-    a seed file's absent teacher table) is a CheckpointError naming `source`."""
+    """Copy the file's tensors into `model`; a shape mismatch, a non-finite value or a missing
+    tensor (other than a seed file's absent teacher table) is a CheckpointError naming
+    `source`. Shapes are checked before any tensor is combined (q/k/v are concatenated)."""
+    for name, own in export_tensors(model).items():
+        value = weights.tensors.get(name)
+        if value is None:
+            continue
+        if tuple(value.shape) != tuple(own.shape) or not value.is_floating_point():
+            raise CheckpointError(
+                f"{source} do not fit the model: {name} has shape {tuple(value.shape)} "
+                f"({value.dtype}), the model needs {tuple(own.shape)}"
+            )
+        if not bool(torch.isfinite(value).all()):
+            raise CheckpointError(
+                f"{source} are not finite ({name} holds NaN or infinity): the model cannot be used"
+            )
     try:
         missing = import_tensors(model, weights.tensors)
     except ValueError as exc:
@@ -126,15 +178,23 @@ def load_into(model: LatentModel, weights: LoadedWeights, source: str = "weights
         )
 
 
+WEIGHTS_PREFIX = "weights."
+
+
 def save_state(
     path: Path,
     model: LatentModel,
     optimizer: torch.optim.Optimizer,
     step: int,
     rng: dict[str, torch.Tensor],
+    config: ModelConfig | None = None,
+    vocab_digest: str = "",
 ) -> None:
-    """Adam moments keyed by parameter name, the step, and RNG states."""
+    """The whole checkpoint in one atomic file: weights and teacher (`weights.*`), Adam
+    moments keyed by parameter name, the step, RNG states, and the model config."""
     tensors: dict[str, torch.Tensor] = {"step": torch.tensor([step], dtype=torch.int64)}
+    for name, value in export_tensors(model).items():
+        tensors[WEIGHTS_PREFIX + name] = value.clone()
     for name, param in model.named_parameters():
         slot = optimizer.state.get(param)
         if not slot:
@@ -145,32 +205,88 @@ def save_state(
             tensors[f"optim.{name}.{key}"] = value.detach().cpu().clone().reshape(value.shape)
     for key, value in rng.items():
         tensors[f"rng.{key}"] = value.detach().cpu().clone()
-    atomic_write_bytes(path, save_bytes(tensors, metadata={"step": str(step), "format": FORMAT}))
+    metadata = {"step": str(step), "format": FORMAT, "vocab_hash": vocab_digest}
+    if config is not None:
+        metadata["config"] = json.dumps(asdict(config), sort_keys=True)
+    atomic_write_bytes(path, save_bytes(tensors, metadata=metadata))
 
 
-def load_state(
-    path: Path, model: LatentModel, optimizer: torch.optim.Optimizer
-) -> tuple[int, dict[str, torch.Tensor]]:
-    """Restore Adam moments into `optimizer`; returns the step and the RNG states."""
-    tensors, _ = read_safetensors(path)
-    if "step" not in tensors:
+@dataclass
+class SavedState:
+    """A read state file: its step, the weights it embeds (None in files from before they
+    did), and the raw tensors the optimizer and RNG are restored from."""
+
+    path: Path
+    step: int
+    weights: LoadedWeights | None
+    tensors: dict[str, torch.Tensor]
+
+
+def read_state(path: Path) -> SavedState:
+    tensors, metadata = read_safetensors(path)
+    if "step" not in tensors or tensors["step"].numel() != 1:
         raise CheckpointError(f"{path} is not a Tofy training state file")
+    step = int(tensors["step"].reshape(-1)[0].item())
+    if step < 0 or metadata_step(path, metadata) != step:
+        raise CheckpointError(f"{path} has a step that disagrees with its header")
+    embedded = {
+        k[len(WEIGHTS_PREFIX) :]: v for k, v in tensors.items() if k.startswith(WEIGHTS_PREFIX)
+    }
+    weights = None
+    if embedded:
+        weights = _weights_of(path, embedded, {**metadata, "format": FORMAT})
+    return SavedState(path, step, weights, tensors)
+
+
+def restore_optimizer(
+    state: SavedState, model: LatentModel, optimizer: torch.optim.Optimizer
+) -> dict[str, torch.Tensor]:
+    """Put the state's Adam moments into `optimizer`; returns the RNG states."""
+    tensors = state.tensors
     device = next(model.parameters()).device
     step_device = device if optimizer.defaults.get("fused") else torch.device("cpu")
     for name, param in model.named_parameters():
         key = f"optim.{name}"
         if f"{key}.exp_avg" not in tensors:
             continue
-        avg = tensors[f"{key}.exp_avg"]
-        if avg.shape != param.shape:
+        parts = [tensors.get(f"{key}.{part}") for part in ("exp_avg", "exp_avg_sq", "step")]
+        if any(p is None for p in parts) or any(p.shape != param.shape for p in parts[:2]):
+            shape = tuple(parts[0].shape)
             raise CheckpointError(
-                f"training state does not match the model ({name}: {tuple(avg.shape)} vs "
+                f"training state does not match the model ({name}: {shape} vs "
                 f"{tuple(param.shape)}): a run's model size cannot change on resume"
             )
         optimizer.state[param] = {
-            "exp_avg": avg.to(device),
-            "exp_avg_sq": tensors[f"{key}.exp_avg_sq"].to(device),
-            "step": tensors[f"{key}.step"].to(step_device, torch.float32),
+            "exp_avg": parts[0].to(device),
+            "exp_avg_sq": parts[1].to(device),
+            "step": parts[2].to(step_device, torch.float32),
         }
-    rng = {k[len("rng.") :]: v for k, v in tensors.items() if k.startswith("rng.")}
-    return int(tensors["step"].item()), rng
+    return {k[len("rng.") :]: v for k, v in tensors.items() if k.startswith("rng.")}
+
+
+def load_state(
+    path: Path, model: LatentModel, optimizer: torch.optim.Optimizer
+) -> tuple[int, dict[str, torch.Tensor]]:
+    """Restore Adam moments into `optimizer`; returns the step and the RNG states."""
+    state = read_state(path)
+    return state.step, restore_optimizer(state, model, optimizer)
+
+
+def verify_run_files(info, config) -> str:
+    """Why a run's checkpoint or weights file cannot be used ("" when both load): every
+    tensor's shape against the run's config, finiteness, metadata. Loads the tensors, so it
+    is for one run (`tofy show`), not a list."""
+    from tofy_core.runs import MODEL_FILE, STATE_FILE
+
+    try:
+        model = LatentModel(config.model)
+        for name in (STATE_FILE, MODEL_FILE):
+            path = info.file(name)
+            if not path.exists():
+                continue
+            weights = read_state(path).weights if name == STATE_FILE else load_weights(path)
+            if weights is not None:
+                load_into(model, weights, source=f"the weights in {name}")
+    except TofyError as exc:
+        return str(exc)
+    return ""

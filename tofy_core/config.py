@@ -76,6 +76,9 @@ class TrainConfig:
     mask_rate: float = 0.15
     masks_per_seq: int = 0  # 0: mask_rate of the real tokens (at least one); N: exactly N
     negatives: int = 0  # 0: every real word is a negative; N: N sampled uniformly
+    # Several whole phrases share a row of max_seq (attention and positions per phrase), so
+    # no compute goes to padding; False: one padded row per phrase. `batch` counts phrases.
+    pack: bool = True
     temperature: float = 0.05
     mse_weight: float = 20.0
     ce_weight: float = 1.0
@@ -116,6 +119,11 @@ class TrainConfig:
                 f"masks_per_seq must be 0 (use mask_rate) or more, got {self.masks_per_seq}",
                 field="masks_per_seq",
             )
+        seed = self.seed
+        if not isinstance(seed, int) or isinstance(seed, bool) or not -(2**63) <= seed < 2**64:
+            raise ConfigError(f"seed must be a 64-bit whole number, got {seed}", "seed")
+        if not isinstance(self.pack, bool):
+            raise ConfigError(f"pack must be true or false, got {self.pack!r}", field="pack")
         if self.negatives < 0:
             raise ConfigError(
                 f"negatives must be 0 (whole vocabulary) or more, got {self.negatives}",
@@ -190,6 +198,12 @@ class RunConfig:
     def validate(self) -> RunConfig:
         self.model.validate()
         self.train.validate()
+        if self.train.masks_per_seq > self.model.max_seq:
+            raise ConfigError(
+                f"masks_per_seq {self.train.masks_per_seq} is more than max_seq "
+                f"{self.model.max_seq}: a row cannot hold that many masks",
+                field="masks_per_seq",
+            )
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -199,7 +213,8 @@ class RunConfig:
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
         return cls(
             model=model_config_from_dict(data.get("model", {})),
-            train=_from_dict(TrainConfig, data.get("train", {})),
+            # a run saved before packing existed trained unpacked: resume it so, exactly
+            train=_from_dict(TrainConfig, {"pack": False, **data.get("train", {})}),
         )
 
 

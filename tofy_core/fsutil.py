@@ -2,7 +2,12 @@
 
 The data goes to a temporary file in the target's folder, is flushed and fsynced, then renamed
 over the target: a crash or a full disk at any instant leaves the old file or the new one,
-never a torn one, and the temporary file is removed on any failure."""
+never a torn one, and the temporary file is removed on any failure (one a SIGKILL leaves
+behind is removed by the run's next owner: `runs.remove_leftovers`). A symlink at the target
+is replaced, never written through.
+
+`TOFY_TEST_WRITE_DELAY` (seconds, for the fault tests only) waits between the fsync and the
+rename, widening the window a kill can land in."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import contextlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -50,7 +56,30 @@ def _atomic(path: Path, *, binary: bool) -> Iterator[IO[Any]]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        _test_delay()
         os.replace(tmp, path)
+        _fsync_folder(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (the folder entry), where the platform allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _test_delay() -> None:
+    value = os.environ.get("TOFY_TEST_WRITE_DELAY")
+    if value:
+        with contextlib.suppress(ValueError):
+            time.sleep(min(float(value), 5.0))

@@ -1,4 +1,5 @@
-"""Where Tofy keeps its files: platformdirs' user dirs, or everything under ``TOFY_HOME``."""
+"""Where Tofy keeps its files: platformdirs' user dirs, or everything under ``TOFY_HOME``.
+A folder that cannot be made (TOFY_HOME is a file, a read-only home) is one TofyError."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 from pathlib import Path
 
 import platformdirs
+
+from tofy_core.errors import TofyError
 
 APP_NAME = "tofy"
 
@@ -19,28 +22,39 @@ def data_dir() -> Path:
     """Root of user data: runs live below it."""
     home = _home_override()
     path = home / "data" if home else Path(platformdirs.user_data_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _made(path)
 
 
 def cache_dir() -> Path:
     """Root of rebuildable data, such as datasets converted to text."""
     home = _home_override()
     path = home / "cache" if home else Path(platformdirs.user_cache_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _made(path)
 
 
 def config_dir() -> Path:
     """Root of user settings, such as the TUI's recent data paths."""
     home = _home_override()
     path = home / "config" if home else Path(platformdirs.user_config_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _made(path)
 
 
 def runs_dir() -> Path:
     """The folder holding one sub-folder per run."""
     path = data_dir() / "runs"
-    path.mkdir(parents=True, exist_ok=True)
+    return _made(path)
+
+
+def _made(path: Path) -> Path:
+    """`path`, created if needed; a failure names the folder and what to do."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise TofyError(f"{path} exists but is not a folder: point TOFY_HOME at a folder") from None
+    except OSError as exc:
+        raise TofyError(
+            f"cannot create {path} ({exc.strerror}): point TOFY_HOME at a writable folder"
+        ) from None
+    if not path.is_dir():
+        raise TofyError(f"{path} is not a folder: point TOFY_HOME at a folder")
     return path

@@ -21,6 +21,30 @@ HEAD_BYTES = 64 * 1024
 NO_CUDA = "--device cuda was asked for but no CUDA GPU is available: use cpu/auto"
 
 
+def check_memory(config, device) -> None:
+    """Refuse, with the figures, a run (a RunConfig) whose estimated memory exceeds what is
+    free on `device` (a torch.device), before anything is allocated: an allocator failure is
+    a traceback, and an oversized CPU run can take the machine down with it."""
+    import psutil
+
+    from tofy_core.config import estimate_memory
+    from tofy_core.format import format_bytes
+
+    need = estimate_memory(config.model, config.train).total
+    if device.type == "cuda":
+        import torch
+
+        free = torch.cuda.mem_get_info(device)[0]
+    else:
+        free = psutil.virtual_memory().available
+    if need > free:
+        raise ConfigError(
+            f"this model needs about {format_bytes(need)} but {device.type} has "
+            f"{format_bytes(free)} free: choose a smaller --dim, --layers, --batch or max_seq",
+            field="dim",
+        )
+
+
 def check_device(name: str) -> None:
     """`name` is a known device and, for `cuda`, a CUDA GPU is present."""
     check_device_name(name)

@@ -1,5 +1,7 @@
-"""Run folders under `<data>/runs/<run-id>/`: create, list, open, delete; every file is
-written atomically (fsutil), so a crash never leaves a torn one."""
+"""Run folders under `<data>/runs/<run-id>/`: create, list, open, lock, delete. Every file is
+written atomically (fsutil), so a crash never leaves a torn one; every file read back is
+validated, and a folder with a bad one is listed `damaged` with the reason, never hiding the
+others. Delete acts on folders inside the runs folder only and never follows a symlink."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +19,10 @@ from typing import Any
 from tofy_core import fsutil, paths
 from tofy_core.config import RunConfig
 from tofy_core.errors import RunNotFoundError, TofyError
+from tofy_core.run_files import check_run_files, info_fields
+from tofy_core.run_lock import RunLock, lock_run, pid_alive, process_start_time, trainer_process
+
+__all__ = ["RunLock", "lock_run", "pid_alive", "process_start_time", "trainer_process"]
 
 RUN_FILE = "run.json"
 CONFIG_FILE = "config.json"
@@ -45,18 +52,6 @@ def check_run_id(run_id: str) -> str:
     return run_id
 
 
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @dataclass
 class RunInfo:
     """What `run.json` says about a run, plus where it lives."""
@@ -73,12 +68,19 @@ class RunInfo:
     step: int = 0
     steps: int = 0
     device: str = ""  # the device training last ran on (cpu, cuda:0), never "auto"
+    pid_started: float | None = None  # the trainer process's start time: a recycled pid differs
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_live(self) -> bool:
-        """Running and its process still exists (a killed trainer leaves `running` behind)."""
-        return self.status == "running" and pid_alive(self.pid)
+        """Running and its process still exists, the very process that wrote run.json (a
+        killed trainer leaves `running` behind, and its pid may now be another program's)."""
+        return self.status == "running" and pid_alive(self.pid, self.pid_started)
+
+    @property
+    def is_damaged(self) -> bool:
+        """A file of the folder cannot be read back; `error` says which and why."""
+        return self.status == "damaged"
 
     @property
     def shown_status(self) -> str:
@@ -102,32 +104,28 @@ class RunInfo:
             "step": self.step,
             "steps": self.steps,
             "device": self.device,
+            "pid_started": self.pid_started,
             **self.extra,
         }
 
 
 def _info_from_json(path: Path, data: dict[str, Any]) -> RunInfo:
-    known = {"id", "name", "status", "dataset", "created", "updated", "pid", "error"}
-    known |= {"step", "steps", "device"}
-    return RunInfo(
-        run_id=path.name,
-        path=path,
-        name=str(data.get("name", "")),
-        status=str(data.get("status", "failed")),
-        dataset=str(data.get("dataset", "")),
-        created=str(data.get("created", "")),
-        updated=str(data.get("updated", "")),
-        pid=data.get("pid"),
-        error=str(data.get("error", "")),
-        step=int(data.get("step", 0) or 0),
-        steps=int(data.get("steps", 0) or 0),
-        device=str(data.get("device", "") or ""),
-        extra={k: v for k, v in data.items() if k not in known},
-    )
+    fields, extra = info_fields(path, data)
+    return RunInfo(run_id=path.name, path=path, extra=extra, **fields)
+
+
+def damaged_info(path: Path, reason: str) -> RunInfo:
+    """The entry of a folder whose files cannot be read back: listed, never hidden."""
+    return RunInfo(run_id=path.name, path=path, name=path.name, status="damaged", error=reason)
 
 
 def write_info(info: RunInfo) -> None:
+    """run.json; written by the trainer's own process, it records that process's start time."""
     info.updated = now_iso()
+    if info.pid is None:
+        info.pid_started = None
+    elif info.pid == os.getpid():
+        info.pid_started = process_start_time(info.pid)
     fsutil.atomic_write_json(info.file(RUN_FILE), info.to_json())
 
 
@@ -162,72 +160,122 @@ def plan_run(config: RunConfig, run_id: str | None = None) -> RunInfo:
 
 
 def make_run_folder(info: RunInfo, config: RunConfig) -> None:
-    """Create a planned run's folder with config.json and run.json (removed again if they
-    cannot be written); refuses an id taken meanwhile."""
+    """Create a planned run's folder with config.json and run.json: written in a hidden
+    folder then renamed into place, so a run folder is never seen half made; refuses an id
+    taken meanwhile."""
+    final = info.path
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists() or final.is_symlink():
+        raise TofyError(f"a run named {info.run_id!r} already exists: pick another --run-id")
+    staging = Path(tempfile.mkdtemp(prefix=f".{info.run_id}.", suffix=".new", dir=final.parent))
     try:
-        info.path.mkdir(parents=True)
-    except FileExistsError:
-        raise TofyError(
-            f"a run named {info.run_id!r} already exists: pick another --run-id"
-        ) from None
-    try:
+        info.path = staging
         info.created = now_iso()
         write_config(info, config)
         write_info(info)
+        try:
+            os.rename(staging, final)
+        except OSError:
+            raise TofyError(
+                f"a run named {info.run_id!r} already exists: pick another --run-id"
+            ) from None
     except BaseException:
-        shutil.rmtree(info.path, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        info.path = final
 
 
 def read_info(path: Path) -> RunInfo:
+    """run.json, its fields checked; a torn or ill-typed file is one TofyError naming it."""
+    file = path / RUN_FILE
     try:
-        data = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise TofyError(f"run folder {path} has no readable run.json ({exc})") from None
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TofyError(f"run folder {path} has no run.json") from None
+    except (OSError, ValueError) as exc:
+        raise TofyError(f"{file} is not readable JSON ({exc})") from None
     if not isinstance(data, dict):
-        raise TofyError(f"run folder {path} has a run.json that is not an object")
+        raise TofyError(f"{file} is not a JSON object")
     return _info_from_json(path, data)
 
 
 def read_config(info: RunInfo) -> RunConfig:
+    """config.json, validated; a torn or ill-typed file is one TofyError naming it."""
+    file = info.file(CONFIG_FILE)
     try:
-        data = json.loads(info.file(CONFIG_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
         raise TofyError(f"run {info.run_id} has no readable config.json ({exc})") from None
-    return RunConfig.from_dict(data)
-
-
-def checkpoint_step(info: RunInfo) -> int | None:
-    """The step of the run's last saved training state (where resume restarts), read from
-    the state file's header without loading it; None when there is none or it is unreadable."""
+    if not isinstance(data, dict):
+        raise TofyError(f"{file} is not a JSON object")
     try:
-        with info.file(STATE_FILE).open("rb") as handle:
+        return RunConfig.from_dict(data).validate()
+    except (TypeError, ValueError, AttributeError, KeyError, TofyError) as exc:
+        raise TofyError(f"{file} is not a valid run config: {exc}") from None
+
+
+def checkpoint_step(info: RunInfo, name: str = STATE_FILE) -> int | None:
+    """The step of the run's last saved training state (where resume restarts), or of another
+    safetensors file `name`, read from its header without loading it; None when there is none
+    or it is unreadable."""
+    try:
+        with info.file(name).open("rb") as handle:
             length = int.from_bytes(handle.read(8), "little")
             if not 0 < length <= 1 << 24:
                 return None
             header = json.loads(handle.read(length))
-        return int(header["__metadata__"]["step"])
+        step = header["__metadata__"]["step"]
+        return int(step) if isinstance(step, str) and step.isdigit() else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
+def remove_leftovers(info: RunInfo) -> list[str]:
+    """Delete the temporary files a killed writer left in the run folder (fsutil's
+    `.NAME.XXXX.tmp`); only the run's lock holder may, as a live writer's are in use."""
+    removed = []
+    for path in info.path.glob(".*.tmp"):
+        if path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
+
+
 def list_runs() -> list[RunInfo]:
-    """Every readable run, newest first; folders without run.json are skipped."""
+    """Every run folder, newest first: one whose files cannot be read back is listed
+    `damaged` with the reason (see `check_run`), never hiding the others."""
     found = []
     for path in paths.runs_dir().iterdir():
-        if path.is_dir() and (path / RUN_FILE).is_file():
-            try:
-                found.append(read_info(path))
-            except TofyError:
-                continue
+        if path.name.startswith("."):
+            continue  # a folder being created, or a temporary file
+        found.append(inspect_run(path))
     return sorted(found, key=lambda info: (info.created, info.run_id), reverse=True)
 
 
+def inspect_run(path: Path) -> RunInfo:
+    """The folder's RunInfo, or a `damaged` one naming the file that cannot be read."""
+    if path.is_symlink():
+        return damaged_info(path, "a symbolic link, not a run folder (delete removes the link)")
+    if not path.is_dir():
+        return damaged_info(path, "a file, not a run folder")
+    try:
+        info = read_info(path)
+        if info.is_live:
+            return info  # its files are being written right now
+        read_config(info)
+        check_run_files([info.file(STATE_FILE), info.file(MODEL_FILE)], info.file(VOCAB_FILE))
+    except TofyError as exc:
+        return damaged_info(path, str(exc))
+    return info
+
+
 def open_run(ref: str) -> RunInfo:
-    """A run by exact id, by a unique id prefix, by name, or by folder path."""
-    candidate = Path(ref).expanduser()
-    if (candidate / RUN_FILE).is_file():
-        return read_info(candidate)
+    """A run by exact id, by a unique id prefix or by name, among the runs folder's runs; or
+    by a folder path (with a `/`), which must be a run folder inside the runs folder. A folder
+    in the current directory never shadows a run id."""
+    if os.sep in ref or ref.startswith(("~", ".")):
+        return read_info(_folder_inside_home(ref))
     runs = list_runs()
     for matcher in (
         lambda r: r.run_id == ref,
@@ -243,9 +291,28 @@ def open_run(ref: str) -> RunInfo:
     raise RunNotFoundError(f"no run {ref!r}: see `tofy runs` for the ids")
 
 
+def _folder_inside_home(ref: str) -> Path:
+    """The run folder a path names, which must sit directly inside the runs folder."""
+    home = paths.runs_dir()
+    given = Path(ref).expanduser().absolute()
+    parent = given.parent.resolve()
+    if parent != home.resolve() or given.name in ("", ".", ".."):
+        raise RunNotFoundError(
+            f"{ref} is not a run folder inside {home}: give a run id (see `tofy runs`)"
+        )
+    return home / given.name
+
+
 def delete_run(ref: str) -> RunInfo:
+    """Remove a run folder of the runs folder; a symlink there is unlinked, never followed;
+    a run that a trainer holds (its lock) is refused."""
     info = open_run(ref)
+    path = paths.runs_dir() / info.run_id
+    if path.is_symlink() or not path.is_dir():
+        path.unlink()
+        return info
     if info.is_live:
         raise TofyError(f"run {info.run_id} is still training (pid {info.pid}): stop it first")
-    shutil.rmtree(info.path)
+    with lock_run(path, info.run_id):
+        shutil.rmtree(path)
     return info

@@ -22,7 +22,7 @@ from tofy_core.errors import CheckpointError
 from tofy_core.events import EventWriter
 from tofy_core.measures import LossWindow, collapse_score, memory_reading, retrieval_scores
 from tofy_core.model import LatentModel, sample_negatives
-from tofy_core.preflight import check_device
+from tofy_core.preflight import check_device, check_memory
 from tofy_core.rates import RateMeter
 
 EventListener = Callable[[dict[str, Any]], None]
@@ -83,15 +83,19 @@ class Trainer:
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
         config.model.vocab_size = len(data.vocab)
+        check_memory(config, self.device)
         torch.manual_seed(self.train.seed)
         self.model = LatentModel(config.model).to(self.device)
         self.optimizer = self.model.configure_optimizer(self.train, self.device)
-        self.sampler = BatchSampler(data.train_table, len(data.vocab), self.train.seed)
+        self.sampler = BatchSampler(
+            data.train_table, len(data.vocab), self.train.seed, pack=self.train.pack
+        )
         self.step = 0
         self.meter = RateMeter()
         self.train_seconds = 0.0  # this session's training time, for the summary rate
         self.last_good_step: int | None = None
         self.stop_requested = False
+        self.lock: runs.RunLock | None = None
         self.events = EventWriter(run.file(runs.METRICS_FILE))
         self._eval = eval_batches(data.eval_table, len(data.vocab), batch=64)
         sample = min(COLLAPSE_SAMPLE, len(data.vocab) - FIRST_WORD_ID)
@@ -103,8 +107,13 @@ class Trainer:
     # --- setup -----------------------------------------------------------------------------
 
     def resume_from_files(self) -> None:
-        """Load weights, teacher, Adam moments, step and RNG state from the run folder."""
-        weights = checkpoint.load_weights(self.run.file(runs.MODEL_FILE))
+        """Take the run's lock, then load weights, teacher, Adam moments, step and RNG state
+        from the run's one checkpoint file (state.safetensors); a model.safetensors a kill
+        left behind it is rewritten. Files from before the state held the weights still load
+        from the pair, which must then agree."""
+        self.hold_lock()
+        state = checkpoint.read_state(self.run.file(runs.STATE_FILE))
+        weights = state.weights or checkpoint.load_weights(self.run.file(runs.MODEL_FILE))
         saved = weights.config
         if saved is not None:
             mine = self.config.model
@@ -114,13 +123,12 @@ class Trainer:
                         f"the saved model has {name}={getattr(saved, name)} but the run asks for "
                         f"{getattr(mine, name)}: a run's model size cannot change on resume"
                     )
-        if weights.metadata.get("vocab_hash") not in (None, self.data.vocab.digest()):
+        if weights.metadata.get("vocab_hash") not in (None, "", self.data.vocab.digest()):
             raise CheckpointError("the run's vocab.txt does not match its weights file")
         checkpoint.load_into(self.model, weights)
-        step, rng = checkpoint.load_state(
-            self.run.file(runs.STATE_FILE), self.model, self.optimizer
-        )
-        if step != weights.step:
+        rng = checkpoint.restore_optimizer(state, self.model, self.optimizer)
+        step = state.step
+        if state.weights is None and step != weights.step:
             raise CheckpointError(
                 f"model (step {weights.step}) and state (step {step}) files disagree"
             )
@@ -130,6 +138,20 @@ class Trainer:
             torch.set_rng_state(rng["torch"])
         self.step = step
         self.last_good_step = step
+        if state.weights is not None and runs.checkpoint_step(self.run, runs.MODEL_FILE) != step:
+            self._save_model_file()
+
+    def hold_lock(self) -> None:
+        """Own the run folder from now until `_finish`: a second trainer is refused with this
+        process's pid. Temporary files a killed writer left are removed once it is ours."""
+        if self.lock is None:
+            self.lock = runs.lock_run(self.run.path, self.run.run_id)
+            runs.remove_leftovers(self.run)
+
+    def release_lock(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def load_initial_weights(self, path) -> None:
         """Start from another checkpoint's weights (the seed's --latent-from-checkpoint)."""
@@ -180,6 +202,7 @@ class Trainer:
                 self.train,
                 negatives,
                 batch.selection,
+                batch.positions,
             )
 
     def optimizer_step(self, loss: torch.Tensor) -> None:
@@ -198,6 +221,7 @@ class Trainer:
     def fit(self) -> str:
         """Train until the last step, a stop request or a non-finite loss; returns the status.
         Any error ends the run `failed` with its text, never `running` with a dead pid."""
+        self.hold_lock()  # before the try: a refused second trainer must not touch run.json
         try:
             self.run.device = str(self.device)
             runs.write_info(self.run)
@@ -308,23 +332,31 @@ class Trainer:
             return False
         if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
             return False
-        model_config = self.config.model
-        checkpoint.save_model(
-            self.run.file(runs.MODEL_FILE),
-            self.model,
-            model_config,
-            self.step,
-            self.data.vocab.digest(),
-        )
         rng = {"sampler": self.sampler.get_state(), "torch": torch.get_rng_state()}
         checkpoint.save_state(
-            self.run.file(runs.STATE_FILE), self.model, self.optimizer, self.step, rng
-        )
+            self.run.file(runs.STATE_FILE),
+            self.model,
+            self.optimizer,
+            self.step,
+            rng,
+            config=self.config.model,
+            vocab_digest=self.data.vocab.digest(),
+        )  # the checkpoint: one file, one rename; the model file below is its export
+        self._save_model_file()
         self.last_good_step = self.step
         self.run.step = self.step
         runs.write_info(self.run)
         self.emit("checkpoint", step=self.step, path=str(self.run.file(runs.MODEL_FILE)))
         return True
+
+    def _save_model_file(self) -> None:
+        checkpoint.save_model(
+            self.run.file(runs.MODEL_FILE),
+            self.model,
+            self.config.model,
+            self.step,
+            self.data.vocab.digest(),
+        )
 
     def _nan_message(self) -> str:
         kept = (
@@ -335,15 +367,19 @@ class Trainer:
         return f"loss became NaN/inf by step {self.step}: try a lower --lr; {kept}"
 
     def _finish(self, status: str, error: str) -> None:
-        self.run.status = status
-        self.run.error = error
-        self.run.pid = None
-        runs.write_info(self.run)
-        self.emit(
-            "end",
-            status=status,
-            error=error,
-            step=self.step,
-            last_checkpoint=self.last_good_step,
-            **self.meter.totals(self.train_seconds),
-        )
+        """run.json and the `end` event say how the run ended, then the lock is let go."""
+        try:
+            self.run.status = status
+            self.run.error = error
+            self.run.pid = None
+            runs.write_info(self.run)
+            self.emit(
+                "end",
+                status=status,
+                error=error,
+                step=self.step,
+                last_checkpoint=self.last_good_step,
+                **self.meter.totals(self.train_seconds),
+            )
+        finally:
+            self.release_lock()

@@ -22,6 +22,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 import tofy_core
 from tofy_core import paths, runs
 from tofy_core.cli.argv import train_argv
@@ -99,6 +101,7 @@ class TrainingChild:
     process: subprocess.Popen
     detached: bool = False
     stop_sent: bool = False
+    old_ends: int = 0  # `end` events already in metrics.jsonl (a resumed run's earlier sessions)
 
     @property
     def pid(self) -> int:
@@ -178,11 +181,21 @@ class Launcher:
         run_id = runs.new_run_id(config.train.name)
         return self.start(train_command(config, run_id), run_id)
 
-    def start(self, command: list[str], run_id: str) -> TrainingChild:
+    def resume(self, run_id: str, steps: int | None = None) -> TrainingChild:
+        """Continue an existing run in a child: the engine's `tofy resume` command line."""
+        command = [sys.executable, "-m", "tofy_core", "resume", run_id]
+        command += ["--steps", str(steps)] if steps is not None else []
+        metrics = paths.runs_dir() / run_id / runs.METRICS_FILE
+        ended = sum(e.get("event") == "end" for e in read_new_events(metrics, 0)[0])
+        child = self.start(command, run_id, resuming=True)
+        child.old_ends = ended
+        return child
+
+    def start(self, command: list[str], run_id: str, resuming: bool = False) -> TrainingChild:
         runs.check_run_id(run_id)
-        if (paths.runs_dir() / run_id).exists():
+        if not resuming and (paths.runs_dir() / run_id).exists():
             raise TofyError(f"a run named {run_id!r} already exists")
-        log_path = logs_dir() / f"{run_id}.log"
+        log_path = logs_dir() / f"{run_id}{'.resume' if resuming else ''}.log"
         with log_path.open("wb") as log:
             try:
                 process = subprocess.Popen(
@@ -228,12 +241,17 @@ class Launcher:
 
 
 def signal_run(info: runs.RunInfo, sig: signal.Signals = signal.SIGINT) -> bool:
-    """Send a signal to a run started elsewhere (its pid comes from run.json)."""
-    if not info.is_live or info.pid is None:
+    """Send a signal to a run started elsewhere (its pid comes from run.json), only to the
+    very process that wrote it: a dead run's pid now used by another program (its start time
+    differs) is never signalled."""
+    if info.status != "running":
+        return False
+    process = runs.trainer_process(info.pid, info.pid_started)
+    if process is None:
         return False
     try:
-        os.kill(info.pid, sig)
-    except (ProcessLookupError, PermissionError):
+        process.send_signal(sig)  # psutil checks the start time again right before sending
+    except (psutil.Error, OSError):
         return False
     return True
 
@@ -260,6 +278,7 @@ class RunTail:
         self.offset = 0
         self.ended: RunEnd | None = None
         self._checked_alive = 0.0
+        self._old_ends = child.old_ends if child is not None else 0
 
     def poll(self) -> tuple[list[dict[str, Any]], RunEnd | None]:
         if self.ended is not None:
@@ -279,10 +298,11 @@ class RunTail:
         events, self.offset = read_new_events(self.metrics, self.offset)
         return events
 
-    @staticmethod
-    def _end_in(events: list[dict[str, Any]]) -> RunEnd | None:
+    def _end_in(self, events: list[dict[str, Any]]) -> RunEnd | None:
         for event in events:
-            if event.get("event") == "end":
+            if event.get("event") == "end" and self._old_ends > 0:
+                self._old_ends -= 1  # an earlier session's end, before a resume
+            elif event.get("event") == "end":
                 step = event.get("step")
                 return RunEnd(
                     str(event.get("status", "failed")),

@@ -8,9 +8,8 @@ import sys
 
 from tofy_core import runs
 from tofy_core.cli.args import HelpFormatter
-from tofy_core.events import read_events
 from tofy_core.format import format_bytes, format_count, format_duration, format_table
-from tofy_core.rates import run_rate
+from tofy_core.run_summary import list_summaries, summarize
 
 
 def add_commands(subparsers) -> None:
@@ -45,35 +44,12 @@ def add_commands(subparsers) -> None:
 
 
 def run_summary(info: runs.RunInfo) -> dict:
-    """run.json plus what the event stream says: last loss, last eval, tokens/s."""
-    summary = info.to_json()
-    summary["status"] = info.shown_status
-    summary["path"] = str(info.path)
-    last_step = last_eval = None
-    events = list(read_events(info.file(runs.METRICS_FILE)))
-    for event in events:
-        if event["event"] == "step":
-            last_step = event
-        elif event["event"] == "eval":
-            last_eval = event
-    if last_step:
-        summary["step"] = max(summary.get("step", 0), last_step["step"])
-        summary["loss"] = last_step["loss"]
-        summary["tokens_per_s"] = last_step["tokens_per_s"]
-    rate = run_rate(events)
-    if rate:
-        summary.update(rate)
-    if last_eval:
-        summary["eval"] = {k: last_eval[k] for k in ("step", "top1", "top10", "mean_rank")}
-    if not summary.get("device"):  # runs from before run.json recorded it
-        starts = [e for e in events if e["event"] == "start"]
-        summary["device"] = str(starts[-1].get("device", "")) if starts else ""
-    summary["checkpoint_step"] = runs.checkpoint_step(info)
-    return summary
+    """run.json plus what the event stream says (tofy_core.run_summary, shared with the TUI)."""
+    return summarize(info.path).to_json()
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    summaries = [run_summary(info) for info in runs.list_runs()]
+    summaries = [summary.to_json() for summary in list_summaries()]
     if args.json:
         print(json.dumps(summaries, indent=2))
         return 0
@@ -97,6 +73,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
             )
         )
     print(format_table(header, rows))
+    for s in summaries:
+        if s["status"] == "damaged":
+            print(f"damaged {s['id']}: {s.get('reason', '')}", file=sys.stderr)
     return 0
 
 
@@ -108,14 +87,25 @@ def cmd_show(args: argparse.Namespace) -> int:
         config.model.vocab_size = _vocab_lines(info)
     summary["config"] = config.to_dict()
     summary["parameters"] = config.model.parameter_count()
-    files = {p.name: p.stat().st_size for p in sorted(info.path.iterdir()) if p.is_file()}
+    if summary["status"] != "damaged" and not info.is_live:
+        from tofy_core.checkpoint import verify_run_files  # torch: only for `show`
+
+        problem = verify_run_files(info, config)
+        if problem:
+            summary["status"], summary["reason"] = "damaged", problem
+    files = {
+        p.name: p.stat().st_size
+        for p in sorted(info.path.iterdir())
+        if p.is_file() and not p.name.startswith(".")  # the lock, a writer's temporary file
+    }
     summary["files"] = files
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
     model, train = config.model, config.train
     print(f"run      {info.run_id}  ({summary['name']})")
-    print(f"status   {summary['status']}" + (f": {info.error}" if info.error else ""))
+    reason = summary.get("reason") or info.error
+    print(f"status   {summary['status']}" + (f": {reason}" if reason else ""))
     print(f"data     {info.dataset}")
     saved = summary["checkpoint_step"]
     restart = "no checkpoint yet" if saved is None else f"last checkpoint {saved}"
@@ -179,6 +169,6 @@ def cmd_delete(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("kept")
             return 1
-    deleted = runs.delete_run(str(info.path))
+    deleted = runs.delete_run(info.run_id)  # the id: resolved in the runs folder only
     print(f"deleted {deleted.run_id}")
     return 0

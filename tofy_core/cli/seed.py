@@ -8,13 +8,14 @@ and the same without dashes. They train a normal run, then also write
 
 from __future__ import annotations
 
-import shutil
+import sys
 from pathlib import Path
 
 from tofy_core import runs
 from tofy_core.cli.train import run_training
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
 from tofy_core.errors import TofyError
+from tofy_core.fsutil import atomic_write_bytes
 from tofy_core.seed_format import (
     SEED_MODEL_FILE,
     SEED_VOCAB_FILE,
@@ -62,8 +63,11 @@ def run_seed_training(argv: list[str]) -> int:
     vocab = vocab_beside(checkpoint_path) if checkpoint_path else None
     code, info = run_training(config, init_weights=checkpoint_path, init_vocab=vocab)
     if info.file(runs.MODEL_FILE).is_file():
-        shutil.copyfile(info.file(runs.MODEL_FILE), SEED_MODEL_FILE)
-        shutil.copyfile(info.file(runs.VOCAB_FILE), SEED_VOCAB_FILE)
+        pairs = ((runs.MODEL_FILE, SEED_MODEL_FILE), (runs.VOCAB_FILE, SEED_VOCAB_FILE))
+        for source, target in pairs:
+            if Path(target).is_symlink():  # replaced by a file, never written through
+                print(f"note: {target} was a symbolic link: replaced by a file", file=sys.stderr)
+            atomic_write_bytes(Path(target), info.file(source).read_bytes())
         m = config.model
         print(f"saved {SEED_MODEL_FILE} and {SEED_VOCAB_FILE} (run {info.run_id})")
         print(

@@ -93,7 +93,10 @@ def stop_on_signals(trainer) -> Iterator[None]:
         yield
     finally:
         for sig, old in previous.items():
-            signal.signal(sig, old)
+            # after a stop the process only reports and exits: a further Ctrl-C must not
+            # land in an exit handler as a KeyboardInterrupt traceback
+            stopping = trainer.stop_requested and sig == signal.SIGINT
+            signal.signal(sig, signal.SIG_IGN if stopping else old)
 
 
 def run_training(
@@ -189,12 +192,16 @@ def resume_trainer(
     loaded = load_training_data(config, vocab)
     _check_same_data(info, config.train, loaded.corpus)
     trainer = Trainer(info, config, loaded, listeners=listeners)
-    trainer.resume_from_files()
-    if trainer.step >= config.train.steps:
-        raise TofyError(
-            f"run {info.run_id} is already at step {trainer.step} of {config.train.steps}: "
-            "pass --steps with a larger total to train further"
-        )
+    try:
+        trainer.resume_from_files()  # takes the run's lock: a second trainer stops here
+        if trainer.step >= config.train.steps:
+            raise TofyError(
+                f"run {info.run_id} is already at step {trainer.step} of {config.train.steps}: "
+                "pass --steps with a larger total to train further"
+            )
+    except BaseException:
+        trainer.release_lock()
+        raise
     info.status, info.pid, info.error, info.steps = "running", os.getpid(), "", config.train.steps
     info.dataset = config.train.data or "(default corpus)"
     runs.write_config(info, config)

@@ -79,7 +79,10 @@ def _load_rows(spec: HubSpec, work_dir: Path) -> list[Dataset]:
         return parts
     check_hub_reachable(spec)
     split = None if spec.split == ALL_SPLITS else spec.split
-    loaded = _call_loader(spec, lambda: datasets.load_dataset(spec.ident, split=split))
+    downloads = str(cache_dir() / "hub-downloads")  # under the Tofy home, not ~/.cache
+    loaded = _call_loader(
+        spec, lambda: datasets.load_dataset(spec.ident, split=split, cache_dir=downloads)
+    )
     return list(loaded.values()) if split is None else [loaded]
 
 

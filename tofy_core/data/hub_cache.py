@@ -95,14 +95,15 @@ class CacheEntry:
             return None
         if meta.get("fingerprint") != self.fingerprint:
             return None
+        counts = [_count(meta, key) for key in ("lines", "rows", "skipped", "bytes")]
+        if None in counts or meta.get("lines") is None:
+            return None  # a sidecar of the wrong shape vouches for nothing: rebuild
         try:
-            if self.text_path.stat().st_size != meta.get("bytes"):
+            if self.text_path.stat().st_size != counts[3]:
                 return None
         except OSError:
             return None
-        return self._text(
-            int(meta["lines"]), int(meta.get("rows", 0)), int(meta.get("skipped", 0)), True
-        )
+        return self._text(counts[0], counts[1], counts[2], True)
 
     def write(self, convert: Callable[[IO[str]], ConversionCounts]) -> HubText:
         """Replace the entry with the lines `convert` writes, then a sidecar vouching for them;
@@ -143,6 +144,14 @@ def _fingerprint(spec: HubSpec) -> str:
     return digest.hexdigest()[:16]
 
 
+def _count(meta: dict[str, Any], key: str) -> int | None:
+    """A sidecar's count: a whole number ≥ 0 (absent: 0), else None."""
+    value = meta.get(key, 0)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
 def _read_meta(meta_path: Path) -> dict[str, Any] | None:
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -166,16 +175,17 @@ def _cached_entry(root: Path, stem: str) -> CachedDataset:
     text_path, meta_path = root / f"{stem}.txt", root / f"{stem}.json"
     meta = _read_meta(meta_path) or {}
     size = sum(p.stat().st_size for p in (text_path, meta_path) if p.exists())
+    lines = _count(meta, "lines")
     valid = text_path.exists() and meta.get("bytes") == text_path.stat().st_size
     return CachedDataset(
         key=stem,
         spec=str(meta.get("spec", f"(incomplete) {stem}")),
         split=str(meta.get("split", "?")),
-        lines=int(meta.get("lines", 0)),
+        lines=lines or 0,
         size_bytes=size,
         created=str(meta.get("created", "")),
         path=text_path,
-        valid=valid,
+        valid=valid and lines is not None,
     )
 
 

@@ -7,6 +7,7 @@ as the user types."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -155,17 +156,30 @@ def folder_data_files(spec: HubSpec) -> dict[str, list[str]]:
     return {split: [str(p) for p in splits[split]]}
 
 
+FOLDER_DEPTH = 4  # a Hub dataset's layout: <config>/<split>/file.parquet at most, and room
+
+
+def _parquet_files(folder: Path) -> list[Path]:
+    """The .parquet files up to FOLDER_DEPTH below `folder`, hidden folders skipped: a wrong
+    folder (a home, a disk) costs a bounded walk, never the whole tree."""
+    found = []
+    for root, dirs, names in os.walk(folder):
+        depth = len(Path(root).relative_to(folder).parts)
+        dirs[:] = [] if depth >= FOLDER_DEPTH else [d for d in dirs if not d.startswith(".")]
+        found += [Path(root) / n for n in names if n.endswith(".parquet") and not n.startswith(".")]
+    return [path for path in found if path.is_file()]
+
+
 def _folder_splits(spec: HubSpec) -> dict[str, list[Path]]:
     """The folder's parquet files grouped by split, named the way the Hub names them."""
     folder = Path(spec.ident)
     if not folder.is_dir():
         raise DataError(f"parquet folder {folder} does not exist")
-    files = sorted(
-        path
-        for path in folder.rglob("*.parquet")
-        if path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    )
+    if folder == Path(folder.anchor) or folder == Path.home():
+        raise DataError(
+            f"{folder} is not a dataset folder: give the folder holding the .parquet files"
+        )
+    files = sorted(_parquet_files(folder))
     if not files:
         raise DataError(f"{folder} holds no .parquet files")
     splits: dict[str, list[Path]] = {}

@@ -38,61 +38,15 @@ import time
 from dataclasses import replace
 
 from common import environment_line, table, use_temporary_home
+from quality_methods import (
+    held_out_batches,
+    summarize,
+    train_mlm_twin,
+    twin_ranks,
+    unigram_ranks,
+)
 
 DEFAULT_STEPS = 4000
-
-
-def held_out_batches(eval_table, batch: int = 64):
-    """One row per (held-out phrase, real word): the word masked, the rest intact."""
-    import torch
-
-    from tofy_core.data.masking import MaskedBatch
-    from tofy_core.data.vocab import FIRST_WORD_ID, MASK_ID, PAD_ID
-
-    ids, lengths = eval_table.ids.long(), eval_table.lengths
-    rows, positions = [], []
-    for row in range(len(eval_table)):
-        for position in range(int(lengths[row])):
-            if int(ids[row, position]) >= FIRST_WORD_ID:
-                rows.append(row)
-                positions.append(position)
-    rows_t, positions_t = torch.tensor(rows), torch.tensor(positions)
-    batches = []
-    for start in range(0, len(rows), batch):
-        pick = rows_t[start : start + batch]
-        where = positions_t[start : start + batch]
-        width = int(lengths[pick].max())
-        original = ids[pick, :width]
-        masked = torch.zeros_like(original, dtype=torch.bool)
-        masked[torch.arange(len(pick)), where] = True
-        inputs = original.masked_fill(masked, MASK_ID)
-        batches.append(MaskedBatch(inputs, original != PAD_ID, masked, original[masked]))
-    return batches
-
-
-def summarize(ranks) -> dict[str, float]:
-    rank = ranks.float()
-    return {
-        "top1": float((rank <= 1).float().mean()),
-        "top10": float((rank <= 10).float().mean()),
-        "mean_rank": float(rank.mean()),
-        "count": int(rank.numel()),
-    }
-
-
-def unigram_ranks(train_table, vocab_size: int, batches):
-    """Rank of each target when words are always ordered by training frequency."""
-    import torch
-
-    from tofy_core.data.vocab import FIRST_WORD_ID
-
-    counts = torch.bincount(train_table.ids.long().flatten(), minlength=vocab_size).float()
-    words = counts[FIRST_WORD_ID:]
-    ranks = []
-    for batch in batches:
-        target = words[batch.targets - FIRST_WORD_ID]
-        ranks.append((words.unsqueeze(0) > target.unsqueeze(1)).sum(dim=1) + 1)
-    return torch.cat(ranks)
 
 
 def prepare_split(data: str, seed: int, threads: int = 0, preset: str = "quick"):
@@ -117,13 +71,17 @@ def prepare_split(data: str, seed: int, threads: int = 0, preset: str = "quick")
     return config, prepare_data(config)
 
 
-def make_trainer(config, data, steps: int, name: str = "quality-tofy"):
-    """A Trainer of `config` with a budget of `steps` on the prepared `data`, ready to fit."""
+def make_trainer(config, data, steps: int, name: str = "quality-tofy", pack: bool | None = None):
+    """A Trainer of `config` with a budget of `steps` on the prepared `data`, ready to fit
+    (`pack` None: the configuration's own setting)."""
     from tofy_core import runs
     from tofy_core.config import RunConfig
     from tofy_core.train import Trainer
 
-    config = RunConfig(config.model, replace(config.train, steps=steps)).validate()
+    train = replace(config.train, steps=steps)
+    if pack is not None:
+        train.pack = pack
+    config = RunConfig(config.model, train).validate()
     return Trainer(runs.create_run(config, name), config, data)
 
 
@@ -186,68 +144,6 @@ def train_tofy(trainer, batches, curve_every: int, curve: dict[int, float]):
     return seconds
 
 
-def train_mlm_twin(trainer, steps: int, batches, curve_every: int, curve: dict[int, float]):
-    """Same encoder, a softmax decoder over the vocabulary, same batches and schedule."""
-    import torch
-    import torch.nn.functional as F
-    from torch import nn
-
-    from tofy_core.data.masking import BatchSampler
-    from tofy_core.model import Encoder
-    from tofy_core.train import get_lr
-
-    config, train = trainer.config.model, trainer.train
-    vocab_size = len(trainer.data.vocab)
-    torch.manual_seed(train.seed)
-    encoder = Encoder(config)
-    decoder = nn.Linear(config.dim, vocab_size)
-    twin = nn.ModuleDict({"encoder": encoder, "decoder": decoder}).train()
-    decay = [p for p in twin.parameters() if p.dim() >= 2]
-    no_decay = [p for p in twin.parameters() if p.dim() < 2]
-    groups = [
-        {"params": decay, "weight_decay": train.weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
-    try:
-        optimizer = torch.optim.AdamW(groups, lr=train.lr, betas=(0.9, 0.999), fused=True)
-    except (RuntimeError, TypeError):
-        optimizer = torch.optim.AdamW(groups, lr=train.lr, betas=(0.9, 0.999), foreach=True)
-    sampler = BatchSampler(trainer.data.train_table, vocab_size, train.seed)
-    noted = 0.0
-    start = time.perf_counter()
-    for step in range(steps):
-        batch = sampler.sample(train.batch, train.mask_rate, train.masks_per_seq)
-        hidden = encoder(batch.inputs, batch.key_padding, batch.selection)
-        loss = F.cross_entropy(decoder(hidden), batch.targets)
-        for group in optimizer.param_groups:
-            group["lr"] = get_lr(step, train)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(twin.parameters(), train.grad_clip)
-        optimizer.step()
-        if curve_every and (step + 1) % curve_every == 0:
-            started = time.perf_counter()
-            curve[step + 1] = summarize(twin_ranks(twin.eval(), batches))["top10"]
-            twin.train()
-            noted += time.perf_counter() - started
-    return twin.eval(), time.perf_counter() - start - noted
-
-
-def twin_ranks(twin, batches):
-    import torch
-
-    from tofy_core.data.vocab import FIRST_WORD_ID
-
-    ranks = []
-    with torch.no_grad():
-        for batch in batches:
-            hidden = twin["encoder"](batch.inputs, batch.key_padding, batch.selection)
-            logits = twin["decoder"](hidden)[:, FIRST_WORD_ID:]
-            target = logits.gather(1, (batch.targets - FIRST_WORD_ID).unsqueeze(1))
-            ranks.append((logits > target).sum(dim=1) + 1)
-    return torch.cat(ranks)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="Held-out masked-word retrieval of a Tofy preset after a "
@@ -292,6 +188,12 @@ def main(argv: list[str] | None = None) -> None:
         choices=("quick", "base", "large"),
         default="quick",
         help="the model sizes and lr to measure (default quick: what `tofy train` trains)",
+    )
+    parser.add_argument(
+        "--packing",
+        action="store_true",
+        help="compare Tofy packed (the default) with Tofy unpacked (--no-pack) at an equal "
+        "number of real tokens, instead of the MLM twin",
     )
     parser.add_argument("--quick", action="store_true", help="300 steps, no curve: a smoke run")
     args = parser.parse_args(argv)
@@ -340,6 +242,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     if not count:
         sys.exit("quality: the held-out phrases hold no word of the vocabulary: give more text")
+    if args.packing:
+        compare_packing(config, data, steps, batches)
+        return
     tofy_curve: dict[int, float] = {}
     twin_curve: dict[int, float] = {}
     tofy_seconds = train_tofy(trainer, batches, args.curve, tofy_curve)
@@ -383,6 +288,45 @@ def main(argv: list[str] | None = None) -> None:
             for step in points
         ]
         print(table(["step", "Tofy top-10", "MLM twin top-10", "ratio"], curve_rows))
+
+
+def compare_packing(config, data, steps: int, batches) -> None:
+    """Tofy packed and unpacked for `steps` each on one split. A batch is a number of
+    phrases either way and packing draws nothing, so both read the same phrases with the
+    same masks: the same real tokens (counted from each run's `end` event, and printed)."""
+    vocab_size = len(data.vocab)
+    rows = [
+        [
+            "unigram frequency",
+            "—",
+            *_scores(summarize(unigram_ranks(data.train_table, vocab_size, batches))),
+            "—",
+        ]
+    ]
+    top10 = {}
+    for pack in (True, False):
+        name = "Tofy packed" if pack else "Tofy unpacked (--no-pack)"
+        trainer = make_trainer(config, data, steps, f"quality-pack-{pack}", pack=pack)
+        ended: dict = {}
+        trainer.add_listener(lambda record, ended=ended: ended.update(record))
+        seconds = train_tofy(trainer, batches, 0, {})
+        result = trainer.evaluate(batches)
+        top10[pack] = result["top10"]
+        rows.append([name, f"{ended['real_tokens']:,}", *_scores(result), f"{seconds:.0f} s"])
+    print()
+    print(table(["method", "real tokens", "top-1", "top-10", "mean rank", "train time"], rows))
+    points = 100 * (top10[True] - top10[False])
+    verdict = "met" if points >= -1 else "not met"
+    print()
+    print(f"packed top-10 − unpacked top-10: {points:+.1f} points (goal ≥ −1: {verdict})")
+
+
+def _scores(result: dict[str, float]) -> list[str]:
+    return [
+        f"{100 * result['top1']:.1f}%",
+        f"{100 * result['top10']:.1f}%",
+        f"{result['mean_rank']:.1f}",
+    ]
 
 
 def ratio(value: float, base: float) -> str:

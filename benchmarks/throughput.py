@@ -25,96 +25,44 @@ position. Tokens/s says how fast each trains on the same tokens, not who does th
 arithmetic faster. Tofy also clips gradients and updates its EMA table; the reference does not.
 
 Two data sets: a synthetic corpus whose lines fill max_seq (both sides process batch × max_seq
-tokens: the headline), and a real corpus (`--data`, default the embedded one: short phrases;
-batches are trimmed to their longest phrase, the same rows for both sides). Real tokens/s
-counts non-pad tokens, the same way for both sides (the non-pad positions of the rows each
-step read); tokens/s with padding is shown beside it.
+tokens: the full-row case), and real text (`--data`, default the embedded corpus; for uneven
+English, the Brown corpus that `brown.py` writes). On real text Tofy runs twice: packed (its
+default: the batch's phrases share rows of max_seq, attention and positions per phrase) and
+unpacked (`--no-pack`: a row per phrase, padded to the batch's longest); the reference is fed
+the usual way, random lines padded to the batch's longest with an attention mask. A batch is
+32 lines on every side. Real tokens/s counts non-pad tokens, the same way for all (the non-pad
+positions of the rows each step read); tokens/s with padding is shown beside it.
 
 Executed GFLOP/s counts the FLOPs each side actually performs (see `step_flops`): Tofy performs
 fewer per token, so this column shows how busy each side keeps the cores, not which is faster,
 and its share of a 2048² matmul (a best case) is not evidence that either side is efficient.
 
-    python benchmarks/throughput.py            # ~3 minutes on 2 idle cores
+    python benchmarks/throughput.py            # ~5 minutes on 2 idle cores
     python benchmarks/throughput.py --quick    # a smoke run
     python benchmarks/throughput.py --threads 1 --clock cpu   # on a busy machine
-    python benchmarks/throughput.py --data chats.txt          # another corpus beside synthetic
+    python benchmarks/throughput.py --data /tmp/brown/brown.txt   # real English (brown.py)
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import textwrap
 import time
-from collections import defaultdict
-from dataclasses import dataclass, field
 
 from common import (
     SEED_SIZE,
     environment_line,
     matmul_gflops,
-    median,
     model_config,
-    require_transformers,
     synthetic_corpus,
-    table,
     use_temporary_home,
 )
+from reference import Measure, ReferenceContestant, attention_flops, real_tokens
+from throughput_report import PLAIN_REF, SYNTHETIC, SYNTHETIC_REF, Goal, report
 
-FORWARD_BACKWARD_OPTIMIZER = ("forward_loss", "optimizer_step")
+__all__ = ["ReferenceContestant", "TofyContestant", "main"]
+
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
-
-
-@dataclass
-class Measure:
-    """What one contestant did in one round."""
-
-    seconds: float = 0.0
-    tokens: int = 0  # positions computed, padding included
-    real_tokens: int = 0  # non-pad positions: what the text amounts to
-    flops: float = 0.0
-    parts: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-
-    @property
-    def tokens_per_s(self) -> float:
-        return self.tokens / self.seconds
-
-    @property
-    def real_tokens_per_s(self) -> float:
-        return self.real_tokens / self.seconds
-
-    @property
-    def gflops(self) -> float:
-        return self.flops / self.seconds / 1e9
-
-
-def real_tokens(nonpad) -> int:
-    """Non-pad positions of a step's rows (a bool tensor, True at real tokens): counted the
-    same way for both sides."""
-    return int(nonpad.sum())
-
-
-def tofy_adamw(module, lr: float = 3e-4, weight_decay: float = 0.01):
-    """The AdamW Tofy builds (`LatentModel.configure_optimizer`): weight decay on matrices
-    only, fused kernels where the build has them, else the multi-tensor loop. torch's default
-    on CPU is the per-tensor loop, which would slow the reference for no reason."""
-    import torch
-
-    decay = [p for p in module.parameters() if p.requires_grad and p.dim() >= 2]
-    no_decay = [p for p in module.parameters() if p.requires_grad and p.dim() < 2]
-    groups = [
-        {"params": decay, "weight_decay": weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
-    try:
-        return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.999), fused=True)
-    except (RuntimeError, TypeError):
-        return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.999), foreach=True)
-
-
-def attention_flops(layers: int, batch: int, queries: int, keys: int, dim: int) -> float:
-    """QKᵀ and AV: 4·B·Lq·Lk·d forward, twice that backward."""
-    return 12 * layers * batch * queries * keys * dim
 
 
 # --- Tofy: the trainer's own loop ---------------------------------------------------------
@@ -124,7 +72,9 @@ class TofyContestant:
     """The real Trainer with its named steps timed (`timed_trainer`); `run(n)` runs n steps of
     its loop through `Trainer.run_steps`, without checkpoints."""
 
-    def __init__(self, data_path: str, size: dict[str, int], clock) -> None:
+    def __init__(
+        self, data_path: str, size: dict[str, int], clock, pack: bool | None = None
+    ) -> None:
         from tofy_core import runs
         from tofy_core.config import RunConfig, TrainConfig
         from tofy_core.data.split import prepare_data
@@ -134,6 +84,8 @@ class TofyContestant:
         train = TrainConfig(
             data=data_path, steps=far, batch=size["batch"], device="cpu", eval_every=far
         )
+        if pack is not None:  # None: the engine's default
+            train.pack = pack
         config = RunConfig(model, train).validate()
         self.clock = clock
         self.data = prepare_data(config)
@@ -210,114 +162,13 @@ def timed_trainer(contestant: TofyContestant):
     return TimedTrainer
 
 
-# --- the reference: what a user would write with transformers -----------------------------
-
-
-class ReferenceContestant:
-    """BertModel + Linear head + MSE at 15% of positions + Tofy's AdamW, on the same rows."""
-
-    def __init__(
-        self,
-        table,
-        vocab_size: int,
-        size: dict[str, int],
-        clock,
-        dropout: float = 0.0,
-        seed: int = 0,
-    ):
-        import torch
-        from torch import nn
-
-        require_transformers()
-        from transformers import BertConfig, BertModel
-
-        torch.manual_seed(seed)
-        config = BertConfig(
-            vocab_size=vocab_size,
-            hidden_size=size["dim"],
-            num_hidden_layers=size["layers"],
-            num_attention_heads=size["heads"],
-            intermediate_size=4 * size["dim"],
-            max_position_embeddings=size["max_seq"],
-            hidden_dropout_prob=dropout,
-            attention_probs_dropout_prob=dropout,
-            attn_implementation="sdpa",
-        )
-        self.model = BertModel(config, add_pooling_layer=False).train()
-        self.head = nn.Linear(size["dim"], size["dim"])
-        params = list(self.model.parameters()) + list(self.head.parameters())
-        self.optimizer = tofy_adamw(nn.ModuleList([self.model, self.head]))
-        self.table = table
-        self.batch = size["batch"]
-        self.generator = torch.Generator().manual_seed(seed)
-        self.dim, self.layers = size["dim"], size["layers"]
-        self.clock = clock
-        embed = sum(p.numel() for p in self.model.embeddings.parameters())
-        self.head_params = sum(p.numel() for p in self.head.parameters())
-        self.non_embedding = sum(p.numel() for p in params) - embed
-        # the embedding LayerNorm runs at every position too: count it with the blocks
-        self.block_params = self.non_embedding - self.head_params + 2 * self.dim
-
-    def step(self, measure: Measure) -> None:
-        import torch
-        import torch.nn.functional as F
-
-        start = self.clock()
-        indices = torch.randint(0, len(self.table), (self.batch,), generator=self.generator)
-        rows = self.table.rows(indices)
-        attention = rows != 0
-        masked = (torch.rand(rows.shape, generator=self.generator) < 0.15) & attention
-        inputs = rows.masked_fill(masked, 2)
-        made = self.clock()
-        hidden = self.model(input_ids=inputs, attention_mask=attention).last_hidden_state
-        predicted = self.head(hidden[masked])
-        target = self.model.embeddings.word_embeddings.weight[rows[masked]].detach()
-        loss = F.mse_loss(predicted, target)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        done = self.clock()
-        measure.parts["make_batch"] += made - start
-        measure.parts["forward_backward_optimizer"] += done - made
-        size, length = rows.shape
-        count = int(masked.sum())
-        measure.tokens += rows.numel()
-        measure.real_tokens += real_tokens(attention)
-        measure.flops += 6 * self.block_params * rows.numel() + 6 * self.head_params * count
-        measure.flops += attention_flops(self.layers, size, length, length, self.dim)
-
-    def run(self, steps: int) -> Measure:
-        measure = Measure()
-        start = self.clock()
-        for _ in range(steps):
-            self.step(measure)
-        measure.seconds = self.clock() - start
-        return measure
-
-
 # --- the benchmark ------------------------------------------------------------------------
 
-SYNTHETIC, SYNTHETIC_REF = "Tofy, synthetic (full rows)", "reference, synthetic"
-PLAIN_REF = "reference with BERT's dropout 0.1, synthetic"
-TARGET = 1.15  # Tofy's real tokens/s over the dropout-free reference's
-NOTES = (
-    "Tofy does less work per token than the reference: its last block computes queries, "
-    "attention output and the feed-forward layer at the masked positions only (keys and "
-    "values at every position), where the reference runs every layer at every position. "
-    "Tokens/s compares how fast each trains on the same tokens, not the same arithmetic.\n"
-    "Ratios are of real (non-pad) tokens/s, counted the same way for both sides, within a "
-    "round, against the dropout-free reference; the dropout 0.1 reference is there for "
-    "scale only.\n"
-    "Executed GFLOP/s counts the FLOPs each side performs (Tofy fewer per token): it shows "
-    "how busy the cores are kept, not speed, and is not comparable between the sides; the "
-    "2048² matmul is a best case that a step's smaller shapes do not reach."
-)
 
-
-def corpus_names(data: str) -> tuple[str, str]:
-    """Row names of the real-corpus pair."""
+def corpus_names(data: str) -> tuple[str, str, str]:
+    """Row names of the real-corpus contestants: Tofy packed, Tofy unpacked, the reference."""
     label = "default corpus" if not data else f"corpus {data}"
-    return f"Tofy, {label}", f"reference, {label}"
+    return f"Tofy packed, {label}", f"Tofy unpacked, {label}", f"reference, {label}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -381,17 +232,31 @@ def main(argv: list[str] | None = None) -> None:
         ),
     }
     pairs = [(SYNTHETIC, SYNTHETIC_REF)]
+    goals = [Goal(f"full rows: {SYNTHETIC} / {SYNTHETIC_REF}", SYNTHETIC, SYNTHETIC_REF, 1.15)]
     if not args.no_real:
-        real_name, real_ref = corpus_names(args.data)
+        packed, unpacked, real_ref = corpus_names(args.data)
         try:
-            real = TofyContestant(args.data, size, clock)
+            real = TofyContestant(args.data, size, clock, pack=True)
+            plain = TofyContestant(args.data, size, clock, pack=False)
         except TofyError as exc:
             sys.exit(f"throughput: {exc}")
-        contestants[real_name] = real
+        contestants[packed], contestants[unpacked] = real, plain
+        # as many phrases as fill the full-row case's batch × max_seq tokens: a step of the
+        # same size, so its per-step costs (AdamW, clipping, EMA) weigh the same
+        per_row = float(real.data.train_table.lengths.float().mean())
+        wide = {**size, "batch": round(size["batch"] * size["max_seq"] / per_row)}
+        packed_wide = f"Tofy packed, batch {wide['batch']} (≈ full rows' tokens)"
+        contestants[packed_wide] = TofyContestant(args.data, wide, clock, pack=True)
         contestants[real_ref] = ReferenceContestant(
             real.data.train_table, real.vocab_size, size, clock
         )
-        pairs.append((real_name, real_ref))
+        pairs += [(packed, real_ref), (unpacked, real_ref), (packed_wide, real_ref)]
+        goals += [
+            Goal(f"real text: {packed} / {real_ref}", packed, real_ref, 2.0),
+            Goal(f"padding nearly free: {packed} / {SYNTHETIC}", packed, SYNTHETIC, 0.85),
+            Goal(f"padding nearly free: {packed_wide} / {SYNTHETIC}", packed_wide, SYNTHETIC, 0.85),
+            Goal(f"packing: {packed} / {unpacked}", packed, unpacked, 1.0),
+        ]
     # the trainer applies its own default thread rule when built: one count for both sides
     torch.set_num_threads(threads)
     print(f"# Throughput, {environment_line()}, {args.clock} clock")
@@ -414,101 +279,7 @@ def main(argv: list[str] | None = None) -> None:
                 results[name].append(contestants[name].run(args.steps))
         print(f"  round {round_index + 1}/{args.rounds} done", flush=True)
     print()
-    report(results, pairs, args.steps)
-
-
-def round_ratios(measures: list[Measure], references: list[Measure]) -> list[float]:
-    """Real tokens/s over the reference's, one ratio per round."""
-    return [
-        m.real_tokens_per_s / r.real_tokens_per_s for m, r in zip(measures, references, strict=True)
-    ]
-
-
-def report(results, pairs: list[tuple[str, str]], steps: int) -> None:
-    peaks = results["matmul"]
-    rows = [["fp32 matmul 2048² (best case)", "—", "—", "—", median(peaks), "100%"]]
-    for tofy_name, ref_name in pairs:
-        extra = [PLAIN_REF] if ref_name == SYNTHETIC_REF else []
-        for name in (tofy_name, ref_name, *extra):
-            measures = results[name]
-            fractions = [m.gflops / p for m, p in zip(measures, peaks, strict=True)]
-            rows.append(
-                [
-                    name,
-                    median([m.tokens_per_s for m in measures]),
-                    median([m.real_tokens_per_s for m in measures]),
-                    f"{median(round_ratios(measures, results[ref_name])):.2f}×",
-                    median([m.gflops for m in measures]),
-                    f"{100 * median(fractions):.0f}%",
-                ]
-            )
-    headers = [
-        "contestant",
-        "tokens/s (with pad)",
-        "real tokens/s",
-        "vs reference (real)",
-        "executed GFLOP/s",
-        "of the matmul",
-    ]
-    print(table(headers, rows))
-    print()
-    for tofy_name, ref_name in pairs:
-        ratios = round_ratios(results[tofy_name], results[ref_name])
-        print(f"ratio per round, {tofy_name}: " + ", ".join(f"{r:.2f}" for r in ratios))
-    print()
-    for tofy_name, ref_name in pairs:
-        ratio = median(round_ratios(results[tofy_name], results[ref_name]))
-        verdict = "met" if ratio >= TARGET else "not met"
-        print(
-            f"target ≥ {TARGET:.2f}× the dropout-free reference, {tofy_name}: "
-            f"{ratio:.3f}× ({verdict})"
-        )
-    print()
-    print("\n".join(textwrap.fill(note, 96) for note in NOTES.splitlines()))
-    print()
-    print(breakdown(results, [pair[0] for pair in pairs], steps))
-
-
-def breakdown(results, names: list[str], steps: int) -> str:
-    """Where a Tofy step's time goes, summed over all rounds."""
-    rows = []
-    for name in names:
-        measures = results[name]
-        total = sum(m.seconds for m in measures)
-        parts: dict[str, float] = defaultdict(float)
-        for m in measures:
-            for key, value in m.parts.items():
-                parts[key] += value
-        outside = total - sum(parts[k] for k in FORWARD_BACKWARD_OPTIMIZER)
-        rows.append(
-            [
-                name,
-                f"{1000 * total / (len(measures) * steps):.0f} ms",
-                _share(parts["make_batch"], total),
-                _share(parts["forward_loss"], total),
-                _share(parts["optimizer_step"], total),
-                _share(parts["ema_update"], total),
-                _share(parts["maybe_log"], total),
-                _share(total - sum(parts.values()), total),
-                _share(outside, total),
-            ]
-        )
-    headers = [
-        "Tofy step",
-        "per step",
-        "make_batch",
-        "forward+loss",
-        "backward+clip+AdamW",
-        "EMA",
-        "log (every 10)",
-        "loop rest",
-        "outside fwd/bwd/opt",
-    ]
-    return table(headers, rows)
-
-
-def _share(part: float, total: float) -> str:
-    return f"{100 * part / total:.1f}%"
+    report(results, pairs, goals, args.steps)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,8 @@ FIELDS: tuple[Field, ...] = (
     Field("data", "Data", "empty = built-in corpus; a file, hub:<id>", "data"),
     Field("preset", "Preset", "fills the sizes and schedule below", "choice", tuple(PRESETS)),
     Field("steps", "Steps", "optimizer steps"),
-    Field("batch", "Batch", "phrases per step"),
+    Field("batch", "Batch", "phrases (lines) per step, not tokens"),
+    Field("pack", "Pack", "on: phrases share rows, no compute on padding", "choice", ("on", "off")),
     Field("dim", "Dim", "embedding width"),
     Field("max_seq", "Max seq", "tokens per phrase"),
     Field("layers", "Layers", "transformer blocks"),
@@ -69,6 +70,7 @@ def config_values(config: RunConfig) -> dict[str, str]:
     for name in ("data", "steps", "batch", "lr", "device", "seed", "log_every", "eval_every"):
         values[name] = str(getattr(train, name))
     values["preset"] = train.preset
+    values["pack"] = "on" if train.pack else "off"
     values["threads"] = str(train.threads) if train.threads else ""
     values["name"] = train.name
     return {name: values[name] for name in FIELD_NAMES}
@@ -217,5 +219,6 @@ def _build(parsed: dict[str, object]) -> RunConfig:
         eval_every=int(parsed["eval_every"]),  # type: ignore[call-overload]
         threads=int(parsed["threads"]),  # type: ignore[call-overload]
         preset=str(parsed["preset"]),
+        pack=parsed["pack"] == "on",
     )
     return RunConfig(model, train)

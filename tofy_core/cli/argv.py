@@ -75,7 +75,13 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("training")
     group.add_argument("--steps", type=positive_int, help=_from_preset("steps", "optimizer steps"))
     group.add_argument(
-        "--batch", type=positive_int, help=_from_preset("batch", "phrases (rows) per step")
+        "--batch",
+        type=positive_int,
+        help=_from_preset(
+            "batch",
+            "phrases per step (a number of lines, not of tokens); packed, they share rows "
+            "of max-seq tokens",
+        ),
     )
     group.add_argument("--lr", type=positive_float, help=_from_preset("lr", "peak learning rate"))
     group.add_argument(
@@ -120,6 +126,13 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         default=train.checkpoint_every,
         help="steps between saves (a stop always saves)",
     )
+    group.add_argument(
+        "--no-pack",
+        dest="pack",
+        action="store_false",
+        help="one padded row per phrase (default: pack several whole phrases into each row of "
+        "max-seq, attention and positions per phrase, so no compute goes to padding)",
+    )
     group.add_argument("--compile", action="store_true", help="torch.compile the model")
 
 
@@ -132,6 +145,7 @@ TRAIN_OPTIONS = (
     "checkpoint_every",
     "masks_per_seq",
     "negatives",
+    "pack",
     "compile",
 )
 
@@ -190,6 +204,8 @@ def train_argv(config: RunConfig, run_id: str | None = None) -> list[str]:
             argv += ["--" + name.replace("_", "-"), str(getattr(train, name))]
     if not model.lowercase:
         argv.append("--no-lower")
+    if not train.pack:
+        argv.append("--no-pack")
     if train.compile:
         argv.append("--compile")
     if train.name:

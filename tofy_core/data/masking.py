@@ -1,6 +1,8 @@
 """Batches for latent prediction: phrases pre-tokenized once into a padded id table, then
-sampled, trimmed to the longest phrase of the batch, and masked BERT-style (80/10/10), all as
-tensor operations so data work stays a small share of a step."""
+sampled, masked BERT-style (80/10/10) per phrase, and either trimmed to the longest phrase of
+the batch (one padded row per phrase) or packed, several whole phrases to a row of `max_seq`,
+so no compute is spent on padding. All tensor operations: data work stays a small share of a
+step."""
 
 from __future__ import annotations
 
@@ -85,34 +87,58 @@ class MaskedBatch:
     selection: QuerySelection | None = None  # where `masked` is, for the encoder
     full: bool = False  # every position is a real token: attention needs no padding mask
     real: int = -1  # real (non-pad) tokens, counted on the CPU before any move to a GPU
+    # Packed rows only: each position's place in its own phrase (the position embedding
+    # restarts at 0 per phrase) and which phrase of the row it belongs to (-1: padding).
+    positions: torch.Tensor | None = None
+    segments: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         if self.selection is None and self.masked.device.type == "cpu":
             self.selection = QuerySelection.from_mask(self.masked)
-            self.full = bool(self.padding.all())
+            self.full = self.segments is None and bool(self.padding.all())
         if self.real < 0 and self.padding.device.type == "cpu":
             self.real = int(self.padding.sum())
 
     @property
     def key_padding(self) -> torch.Tensor | None:
-        """The padding mask attention needs, or None when the batch has no padding."""
+        """The mask attention needs: None when the batch has no padding; (B, L) keys to
+        attend for one phrase per row; (B, L, L) query × key, block-diagonal, for packed rows
+        (a phrase sees only itself; padding sees only padding, so no row is all -inf)."""
+        if self.segments is not None:
+            return self.segments.unsqueeze(2) == self.segments.unsqueeze(1)
         return None if self.full else self.padding
 
-    def to(self, device: torch.device, non_blocking: bool = False) -> MaskedBatch:
-        moved = (
-            t.to(device, non_blocking=non_blocking)
-            for t in (self.inputs, self.padding, self.masked, self.targets)
+    def _tensors(self) -> list[torch.Tensor | None]:
+        return [self.inputs, self.padding, self.masked, self.targets, self.positions, self.segments]
+
+    def _rebuilt(self, tensors: list, selection: QuerySelection | None) -> MaskedBatch:
+        inputs, padding, masked, targets, positions, segments = tensors
+        return MaskedBatch(
+            inputs,
+            padding,
+            masked,
+            targets,
+            selection=selection,
+            full=self.full,
+            real=self.real,
+            positions=positions,
+            segments=segments,
         )
+
+    def to(self, device: torch.device, non_blocking: bool = False) -> MaskedBatch:
+        moved = [
+            None if t is None else t.to(device, non_blocking=non_blocking) for t in self._tensors()
+        ]
         selection = self.selection
         if selection is not None:
             selection = selection.to(device, non_blocking=non_blocking)
-        return MaskedBatch(*moved, selection=selection, full=self.full, real=self.real)
+        return self._rebuilt(moved, selection)
 
     def pin_memory(self) -> MaskedBatch:
         """Page-locked copies, so a copy to the GPU can overlap the step before it."""
-        pinned = (t.pin_memory() for t in (self.inputs, self.padding, self.masked, self.targets))
+        pinned = [None if t is None else t.pin_memory() for t in self._tensors()]
         selection = self.selection.pin_memory() if self.selection is not None else None
-        return MaskedBatch(*pinned, selection=selection, full=self.full, real=self.real)
+        return self._rebuilt(pinned, selection)
 
     @property
     def tokens(self) -> int:
@@ -179,18 +205,74 @@ def mask_batch(
     return MaskedBatch(inputs, ids != PAD_ID, masked, ids[masked])
 
 
-class BatchSampler:
-    """Uniform sampling of rows with a generator whose state is saved, so resume is exact."""
+def place_phrases(lengths: Sequence[int], width: int) -> tuple[list[int], list[int], list[int]]:
+    """First-fit decreasing: (row, offset) of each phrase in rows of `width`, and each row's
+    fill. Longest first, each into the first row with room: near the fewest rows."""
+    fills: list[int] = []
+    rows = [0] * len(lengths)
+    offsets = [0] * len(lengths)
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        size = lengths[i]
+        row = next((r for r, used in enumerate(fills) if used + size <= width), len(fills))
+        if row == len(fills):
+            fills.append(0)
+        rows[i], offsets[i] = row, fills[row]
+        fills[row] += size
+    return rows, offsets, fills
 
-    def __init__(self, table: TokenTable, vocab_size: int, seed: int) -> None:
+
+def pack_batch(ids: torch.Tensor, batch: MaskedBatch, width: int) -> MaskedBatch:
+    """The phrases of `batch` (one per row, masked; `ids` their uncorrupted tokens) moved into
+    as few rows of `width` as first-fit decreasing finds, each phrase whole and with the
+    same masked positions and noise: the same text and targets, less padding."""
+    real = ids != PAD_ID
+    lengths = real.sum(dim=1)
+    rows, offsets, fills = place_phrases(lengths.tolist(), width)
+    if len(fills) == len(rows):
+        return batch  # no two phrases share a row (full rows): packed is the batch as it is
+    count, wide = len(fills), max(fills)
+    source = real.flatten().nonzero().squeeze(1)
+    within = torch.arange(ids.shape[1]).expand_as(ids)[real]
+    starts = torch.tensor(rows) * wide + torch.tensor(offsets)
+    target = starts.repeat_interleave(lengths) + within
+
+    def moved(values: torch.Tensor, fill: int | bool) -> torch.Tensor:
+        out = torch.full((count * wide,), fill, dtype=values.dtype)
+        out[target] = values.flatten()[source]
+        return out.view(count, wide)
+
+    segment = torch.arange(len(rows), dtype=torch.int32).unsqueeze(1).expand_as(ids)
+    masked = moved(batch.masked, False)
+    return MaskedBatch(
+        moved(batch.inputs, PAD_ID),
+        moved(real, False),
+        masked,
+        moved(ids, PAD_ID)[masked],
+        positions=moved(torch.arange(ids.shape[1]).expand_as(ids), 0),
+        segments=moved(segment, -1),
+    )
+
+
+class BatchSampler:
+    """Uniform sampling of phrases with a generator whose state is saved, so resume is exact.
+
+    A batch is `batch` phrases either way; with `pack` they share rows of the table's width
+    instead of each taking a padded row. Packing happens after masking and draws nothing, so
+    packed and unpacked batches hold the same phrases, masks and noise."""
+
+    def __init__(self, table: TokenTable, vocab_size: int, seed: int, pack: bool = False) -> None:
         self.table = table
         self.vocab_size = vocab_size
         self.generator = torch.Generator().manual_seed(seed)
+        self.pack = pack
 
     def sample(self, batch: int, rate: float, per_seq: int) -> MaskedBatch:
         indices = torch.randint(0, len(self.table), (batch,), generator=self.generator)
         rows = self.table.rows(indices)
-        return mask_batch(rows, self.vocab_size, self.generator, rate, per_seq)
+        masked = mask_batch(rows, self.vocab_size, self.generator, rate, per_seq)
+        if self.pack:
+            return pack_batch(rows, masked, self.table.ids.shape[1])
+        return masked
 
     def get_state(self) -> torch.Tensor:
         return self.generator.get_state()

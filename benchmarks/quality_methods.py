@@ -1,0 +1,122 @@
+"""The quality benchmark's methods besides Tofy itself: the held-out set (every in-vocabulary
+word of every held-out phrase, masked one at a time), the unigram baseline, the MLM twin
+(same encoder, a softmax decoder, same batches and schedule), and rank summaries."""
+
+from __future__ import annotations
+
+import time
+
+
+def held_out_batches(eval_table, batch: int = 64):
+    """One row per (held-out phrase, real word): the word masked, the rest intact."""
+    import torch
+
+    from tofy_core.data.masking import MaskedBatch
+    from tofy_core.data.vocab import FIRST_WORD_ID, MASK_ID, PAD_ID
+
+    ids, lengths = eval_table.ids.long(), eval_table.lengths
+    rows, positions = [], []
+    for row in range(len(eval_table)):
+        for position in range(int(lengths[row])):
+            if int(ids[row, position]) >= FIRST_WORD_ID:
+                rows.append(row)
+                positions.append(position)
+    rows_t, positions_t = torch.tensor(rows), torch.tensor(positions)
+    batches = []
+    for start in range(0, len(rows), batch):
+        pick = rows_t[start : start + batch]
+        where = positions_t[start : start + batch]
+        width = int(lengths[pick].max())
+        original = ids[pick, :width]
+        masked = torch.zeros_like(original, dtype=torch.bool)
+        masked[torch.arange(len(pick)), where] = True
+        inputs = original.masked_fill(masked, MASK_ID)
+        batches.append(MaskedBatch(inputs, original != PAD_ID, masked, original[masked]))
+    return batches
+
+
+def summarize(ranks) -> dict[str, float]:
+    rank = ranks.float()
+    return {
+        "top1": float((rank <= 1).float().mean()),
+        "top10": float((rank <= 10).float().mean()),
+        "mean_rank": float(rank.mean()),
+        "count": int(rank.numel()),
+    }
+
+
+def unigram_ranks(train_table, vocab_size: int, batches):
+    """Rank of each target when words are always ordered by training frequency."""
+    import torch
+
+    from tofy_core.data.vocab import FIRST_WORD_ID
+
+    counts = torch.bincount(train_table.ids.long().flatten(), minlength=vocab_size).float()
+    words = counts[FIRST_WORD_ID:]
+    ranks = []
+    for batch in batches:
+        target = words[batch.targets - FIRST_WORD_ID]
+        ranks.append((words.unsqueeze(0) > target.unsqueeze(1)).sum(dim=1) + 1)
+    return torch.cat(ranks)
+
+
+def train_mlm_twin(trainer, steps: int, batches, curve_every: int, curve: dict[int, float]):
+    """Same encoder, a softmax decoder over the vocabulary, same batches and schedule."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    from tofy_core.data.masking import BatchSampler
+    from tofy_core.model import Encoder
+    from tofy_core.train import get_lr
+
+    config, train = trainer.config.model, trainer.train
+    vocab_size = len(trainer.data.vocab)
+    torch.manual_seed(train.seed)
+    encoder = Encoder(config)
+    decoder = nn.Linear(config.dim, vocab_size)
+    twin = nn.ModuleDict({"encoder": encoder, "decoder": decoder}).train()
+    decay = [p for p in twin.parameters() if p.dim() >= 2]
+    no_decay = [p for p in twin.parameters() if p.dim() < 2]
+    groups = [
+        {"params": decay, "weight_decay": train.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    try:
+        optimizer = torch.optim.AdamW(groups, lr=train.lr, betas=(0.9, 0.999), fused=True)
+    except (RuntimeError, TypeError):
+        optimizer = torch.optim.AdamW(groups, lr=train.lr, betas=(0.9, 0.999), foreach=True)
+    sampler = BatchSampler(trainer.data.train_table, vocab_size, train.seed)
+    noted = 0.0
+    start = time.perf_counter()
+    for step in range(steps):
+        batch = sampler.sample(train.batch, train.mask_rate, train.masks_per_seq)
+        hidden = encoder(batch.inputs, batch.key_padding, batch.selection)
+        loss = F.cross_entropy(decoder(hidden), batch.targets)
+        for group in optimizer.param_groups:
+            group["lr"] = get_lr(step, train)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(twin.parameters(), train.grad_clip)
+        optimizer.step()
+        if curve_every and (step + 1) % curve_every == 0:
+            started = time.perf_counter()
+            curve[step + 1] = summarize(twin_ranks(twin.eval(), batches))["top10"]
+            twin.train()
+            noted += time.perf_counter() - started
+    return twin.eval(), time.perf_counter() - start - noted
+
+
+def twin_ranks(twin, batches):
+    import torch
+
+    from tofy_core.data.vocab import FIRST_WORD_ID
+
+    ranks = []
+    with torch.no_grad():
+        for batch in batches:
+            hidden = twin["encoder"](batch.inputs, batch.key_padding, batch.selection)
+            logits = twin["decoder"](hidden)[:, FIRST_WORD_ID:]
+            target = logits.gather(1, (batch.targets - FIRST_WORD_ID).unsqueeze(1))
+            ranks.append((logits > target).sum(dim=1) + 1)
+    return torch.cat(ranks)

@@ -96,11 +96,30 @@ def test_one_query_prints_cosine_l2_rank_and_neighbours(run, at_home, capsys):
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "so how have you _ lately ?"
-    assert lines[1].split() == ["answer", "cosine", "L2", "unit", "L2", "raw", "rank"]
-    answer, cosine, l2_unit, l2_raw, rank = lines[2].split()
+    assert lines[1].split() == ["answer", "cosine", "L2", "unit", "rank", "pct"]
+    answer, cosine, l2_unit, rank, percentile = lines[2].split()
     assert answer == "been" and -1 <= float(cosine) <= 1 and 0 <= float(l2_unit) <= 2
-    assert float(l2_raw) > 0 and re.fullmatch(r"\d+/\d+", rank)
+    assert re.fullmatch(r"\d+/\d+", rank) and 0 <= float(percentile) <= 100
     assert lines[3].startswith("  nearest: ") and len(lines[3].split(", ")) == 5
+
+
+def test_without_an_answer_the_nearest_words_are_the_model_s_guesses(run, capsys):
+    code, out, err = main(capsys, "diff", str(run.path), "-q", "so how have you _ lately?")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "so how have you _ lately ?"
+    assert lines[1].startswith("  guesses: ") and len(lines[1].split(", ")) == 5
+
+
+def test_an_unknown_answer_is_reported_beside_the_others_scores(run, capsys):
+    code, out, err = main(capsys, "diff", str(run.path), "-q", f"{QUERY}, beeen, zzzq", "--json")
+    assert code == 0, err
+    found = json.loads(out)
+    assert [r["answer"] for r in found["results"]] == ["been"]
+    assert [u["answer"] for u in found["unknown_answers"]] == ["beeen", "zzzq"]
+    assert "been" in found["unknown_answers"][0]["close"]
+    code, out, _ = main(capsys, "diff", str(run.path), "-q", f"{QUERY}, beeen")
+    assert "note: 'beeen' is not in the model's vocabulary (close: been" in out
 
 
 def test_several_answers_are_ranked_and_notes_explain_the_reading(run, capsys):
@@ -108,7 +127,7 @@ def test_several_answers_are_ranked_and_notes_explain_the_reading(run, capsys):
     code, out, _ = main(capsys, "diff", str(run.path), "-q", query, "--top-k", "3")
     assert code == 0
     rows = out.splitlines()[2:5]
-    ranks = [int(row.split()[-1].split("/")[0]) for row in rows]
+    ranks = [int(row.split()[-2].split("/")[0]) for row in rows]
     assert ranks == sorted(ranks) and {row.split()[0] for row in rows} == {"been", "you", "lately"}
     assert out.splitlines()[0] == "so how have _ ? zorp"  # the answers left the phrase
     assert "note: removed from the phrase (equal to the answer): lately, you" in out
@@ -123,7 +142,7 @@ def test_a_pipe_gets_one_answer_per_line_and_a_message_per_bad_line(run, capsys,
         "how have you lately => been",  # no mask
         "how _ you _ => been",  # two masks
         " => been",  # empty phrase
-        "how have you _ =>",  # empty answer
+        "how have you _ =>",  # no answer: the model's guesses
         "how have you _ => been done",  # two words
         "how have you _ => beeen",  # not in the vocabulary
         "zork blorp _ => been",  # only unknown words: answered
@@ -134,11 +153,11 @@ def test_a_pipe_gets_one_answer_per_line_and_a_message_per_bad_line(run, capsys,
         capsys, "diff", str(run.path), stdin="\n".join(lines) + "\n", monkeypatch=monkeypatch
     )
     assert code == 1  # a query failed
-    assert out.count("nearest: ") == 2
+    assert out.count("nearest: ") == 2 and out.count("guesses: ") == 1
     assert "note: every word of the phrase is unknown to the model" in out
     errors = err.splitlines()
-    assert len(errors) == 7 and all(e.startswith("error: ") for e in errors)
-    for fragment in ("no `=>`", "no mask", "2 masks", "empty phrase", "empty answer"):
+    assert len(errors) == 6 and all(e.startswith("error: ") for e in errors)
+    for fragment in ("no mask", "2 masks", "empty phrase"):
         assert any(fragment in e for e in errors), (fragment, errors)
     assert any("one word" in e for e in errors)
     assert any("'beeen' (close: been" in e for e in errors)
@@ -146,16 +165,16 @@ def test_a_pipe_gets_one_answer_per_line_and_a_message_per_bad_line(run, capsys,
 
 
 def test_json_prints_one_object_per_query(run, capsys, monkeypatch):
-    stdin = f"{QUERY}\nno arrow here\n{QUERY.replace('been', 'been, you')}\n"
+    stdin = f"{QUERY}\nno mask here\n{QUERY.replace('been', 'been, you')}\n"
     argv = ("diff", str(run.path), "--json")
     code, out, _ = main(capsys, *argv, stdin=stdin, monkeypatch=monkeypatch)
     assert code == 1
     first, bad, several = (json.loads(line) for line in out.splitlines())
     assert first["query"] == QUERY and first["tokens"][first["mask_index"]] == "<mask>"
     (result,) = first["results"]
-    assert set(result) >= {"answer", "cosine", "l2_unit", "l2", "rank", "words", "neighbors"}
-    assert len(result["neighbors"]) == 5 and set(result["neighbors"][0]) == {"word", "cosine"}
-    assert bad == {"query": "no arrow here", "error": bad["error"]} and "`=>`" in bad["error"]
+    assert set(result) == {"answer", "answer_id", "cosine", "l2_unit", "rank", "words"}
+    assert len(first["neighbors"]) == 5 and set(first["neighbors"][0]) == {"word", "cosine"}
+    assert bad == {"query": "no mask here", "error": bad["error"]} and "no mask" in bad["error"]
     assert [r["answer"] for r in several["results"]] != [] and several["removed"] == ["you"]
 
 
@@ -191,14 +210,14 @@ def seed_files(run: runs.RunInfo, folder: Path) -> tuple[str, str]:
 def test_the_seed_form_prints_the_seed_s_two_lines(run, home, tmp_path):
     model, vocab = seed_files(run, tmp_path)
     sizes = [str(SIZES[k]) for k in ("dim", "max_seq", "layers", "heads")]
-    result = tofy("--diff", model, vocab, *sizes, home=home, stdin=f"{QUERY}\nbad\n\n")
+    result = tofy("--diff", model, vocab, *sizes, home=home, stdin=f"{QUERY}\nbad => x\n\n")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Model: ~") and lines[1].startswith("Inference (latent diff)")
     answer = [line for line in lines if line.startswith("  ")]
     assert SEED_LINE_1.match(answer[0]), answer[0]
     assert SEED_LINE_2.match(answer[1]), answer[1]
-    assert any(line.startswith("(no `=>`") for line in lines)
+    assert any(line.startswith("(no mask") for line in lines)
     dashless = tofy("diff", model, vocab, home=home, stdin=f"{QUERY}\n")
     assert dashless.returncode == 0, dashless.stderr
     assert [line for line in dashless.stdout.splitlines() if line.startswith("  ")] == answer

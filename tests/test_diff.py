@@ -1,184 +1,35 @@
-"""Probing a model: queries are read as training read text, the trained weights are what
-answers, the scores are what the saved tensors say, and every bad query is one clear message."""
+"""Probing a model: the trained weights are what answers, the scores are what the saved
+tensors say, a query without an answer gets the model's guesses, and every problem with a
+model file is one clear message. (Query parsing alone: test_diff_query.py.)"""
 
 from __future__ import annotations
 
 import json
 import math
-import statistics
-from pathlib import Path
+import os
 
 import pytest
 import torch
+from diff_model import HEADS, PHRASES, seed_copy, train_phrases
 from safetensors.torch import load_file, save_file
 
 from tofy_core import runs
-from tofy_core.config import ModelConfig, RunConfig, TrainConfig
-from tofy_core.data.split import prepare_data
-from tofy_core.diff import Prober, SeedSizes, results_json
-from tofy_core.diff_query import MASK, parse_query, strip_answers, window
+from tofy_core.config import RunConfig
+from tofy_core.diff import Prober
+from tofy_core.diff_query import MASK
 from tofy_core.errors import CheckpointError, ConfigError, QueryError, RunNotFoundError
-from tofy_core.train import Trainer
-
-# Each phrase's words are fixed by their neighbours, so a small model can learn them.
-PHRASES = [
-    "alice likes red apples",
-    "bob likes green pears",
-    "carol eats yellow bananas",
-    "dave eats purple grapes",
-    "erin drinks hot tea",
-    "frank drinks cold milk",
-    "grace reads old books",
-    "henry reads new comics",
-    "ivan plays loud drums",
-    "judy plays soft piano",
-    "kate paints blue skies",
-    "leo paints dark forests",
-]
-HEADS = 2
-
-
-def train_run(home: Path, corpus: Path, steps: int, run_id: str, **model) -> runs.RunInfo:
-    """Train in-process under `home`; returns the finished run."""
-    sizes = {"dim": 32, "layers": 2, "heads": HEADS, "max_seq": 16, "max_vocab": 200, **model}
-    config = RunConfig(
-        ModelConfig(**sizes),
-        TrainConfig(
-            data=str(corpus),
-            steps=steps,
-            batch=16,
-            lr=3e-3,
-            log_every=50,
-            eval_every=10_000,
-            checkpoint_every=10_000,
-            holdout=0.0,
-            device="cpu",
-        ),
-    ).validate()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny matrices: one thread is fastest, and immune to busy cores
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("TOFY_HOME", str(home))
-            trainer = Trainer(runs.create_run(config, run_id), config, prepare_data(config))
-            assert trainer.fit() == "finished"
-    finally:
-        torch.set_num_threads(threads)
-    return trainer.run
+from tofy_core.seed_format import SeedSizes
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> runs.RunInfo:
-    """A model trained 300 steps on the 12 phrases above (a few seconds on a laptop CPU)."""
-    home = tmp_path_factory.mktemp("diff_home")
-    corpus = home / "phrases.txt"
-    corpus.write_text("\n".join(PHRASES) + "\n", encoding="utf-8")
-    return train_run(home, corpus, steps=300, run_id="trained")
+    """A model trained 300 steps on the 12 phrases (a few seconds on a laptop CPU)."""
+    return train_phrases(tmp_path_factory.mktemp("diff_home"), steps=300, run_id="trained")
 
 
 @pytest.fixture(scope="module")
 def prober(trained) -> Prober:
     return Prober.load(str(trained.path))
-
-
-def seed_copy(run: runs.RunInfo, folder: Path, change=None) -> Path:
-    """The run's weights as the seed wrote them: no metadata, no teacher table, and
-    `vocab_latent.txt` beside them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tensors = load_file(run.file(runs.MODEL_FILE))
-    del tensors["teacher.embed.weight"]
-    if change:
-        change(tensors)
-    path = folder / "model_latent.safetensors"
-    save_file(tensors, path)
-    (folder / "vocab_latent.txt").write_bytes(run.file(runs.VOCAB_FILE).read_bytes())
-    return path
-
-
-# --- reading a query -----------------------------------------------------------------------
-
-
-def test_a_query_is_tokenized_like_training_text():
-    query = parse_query("So, how have you _ lately?  =>  Been")
-    assert query.tokens == ("so", ",", "how", "have", "you", MASK, "lately", "?")
-    assert query.mask_index == 5
-    assert query.answers == ("been",)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "how have you _ lately? => been",
-        "how have you [MASK] lately? => been",
-        "how have you [mask] lately? => been",
-        "how have you [Mask]lately? => been",
-        "how have you ___ lately? => been",
-        "how have you (_) lately? => been",
-    ],
-)
-def test_the_mask_is_an_underscore_or_MASK_standing_alone(text):
-    query = parse_query(text)
-    assert query.tokens[query.mask_index] == MASK
-    assert [t for t in query.tokens if t not in "()"] == [
-        "how", "have", "you", MASK, "lately", "?"
-    ]  # fmt: skip
-
-
-def test_the_model_s_case_setting_is_kept():
-    assert parse_query("I saw Paris _ => Tower", lowercase=False).tokens == (
-        "I", "saw", "Paris", MASK,
-    )  # fmt: skip
-    assert parse_query("I saw Paris _ => Tower", lowercase=False).answers == ("Tower",)
-    assert parse_query("I saw Paris _ => Tower").answers == ("tower",)
-
-
-def test_answers_can_be_quoted_and_several_are_split_on_commas():
-    assert parse_query("a _ b => `been`").answers == ("been",)
-    assert parse_query('a _ b => "been"').answers == ("been",)
-    assert parse_query("a _ b => don't").answers == ("don't",)
-    assert parse_query("a _ b => been, done,felt, been").answers == ("been", "done", "felt")
-    assert parse_query("a _ b => ,").answers == (",",)
-
-
-def test_answer_tokens_leave_the_phrase_and_the_mask_follows():
-    tokens, mask, removed = strip_answers(("been", "so", "been", MASK, "been", "x"), 3, ("been",))
-    assert tokens == ["so", MASK, "x"] and tokens[mask] == MASK
-    assert removed == ["been", "been", "been"]
-
-
-def test_a_long_phrase_is_windowed_around_the_mask():
-    tokens = [f"w{i}" for i in range(40)]
-    tokens[30] = MASK
-    kept, mask, before, after = window(tokens, 30, 10)
-    assert len(kept) == 10 and kept[mask] == MASK and kept == tokens[25:35]
-    assert (before, after) == (25, 5)
-    kept, mask, before, after = window(tokens, 38, 10)  # near the end: the last 10
-    assert kept == tokens[30:] and mask == 8 and (before, after) == (30, 0)
-    kept, mask, before, after = window(tokens, 2, 10)  # near the start: the first 10
-    assert kept == tokens[:10] and mask == 2 and (before, after) == (0, 30)
-    assert window(tokens[:8], 3, 10) == (tokens[:8], 3, 0, 0)
-
-
-@pytest.mark.parametrize(
-    ("text", "fragment"),
-    [
-        ("how have you _ lately", "no `=>`"),
-        ("how have you been lately => been", "no mask"),
-        ("how have_you been => been", "touching a word"),
-        ("how _ you _ lately => been", "2 masks"),
-        ("   => been", "empty phrase"),
-        ("_ => been", "only the mask"),
-        ("how have you _ lately =>   ", "empty answer"),
-        ("how have you _ lately => have been", "one word"),
-        ("how have you _ lately => e-mail", "3 tokens (e - mail)"),
-        ("a _ => b => c", "more than one `=>`"),
-    ],
-)
-def test_malformed_queries_are_one_clear_message(text, fragment):
-    with pytest.raises(QueryError) as caught:
-        parse_query(text)
-    assert fragment in str(caught.value)
-    assert "\n" not in str(caught.value)
 
 
 # --- asking a trained model ------------------------------------------------------------------
@@ -228,22 +79,24 @@ def reference_prediction(tensors: dict[str, torch.Tensor], ids: list[int], mask:
 def test_scores_agree_with_a_direct_computation_from_the_saved_tensors(trained, prober):
     tensors = load_file(trained.file(runs.MODEL_FILE))
     vocab = prober.vocab
-    result = prober.query("bob likes green _ => pears", top_k=4)
+    found = prober.ask("bob likes green _ => pears", top_k=4)
+    (result,) = found.results
     ids = [vocab.id(w) for w in ("bob", "likes", "green")] + [2]
     predicted = reference_prediction(tensors, ids, 3, HEADS)
     table = tensors["teacher.embed.weight"].double()
-    answer = table[vocab.id("pears")]
     cosines = torch.nn.functional.normalize(table[3:], dim=-1) @ (predicted / predicted.norm())
     cosine = float(cosines[vocab.id("pears") - 3])
     assert result.cosine == pytest.approx(cosine, abs=1e-5)
     assert result.l2_unit == pytest.approx(math.sqrt(2 - 2 * cosine), abs=1e-4)
-    assert result.l2 == pytest.approx(float((predicted - answer).norm()), rel=1e-5)
     assert result.rank == int((cosines > cosines[vocab.id("pears") - 3]).sum()) + 1
     assert result.words == len(vocab) - 3
     best = cosines.topk(4)
-    assert [w for w, _ in result.neighbors] == [vocab.tokens[int(i) + 3] for i in best.indices]
-    assert [c for _, c in result.neighbors] == pytest.approx(best.values.tolist(), abs=1e-5)
-    assert result.tokens == ["bob", "likes", "green", MASK] and result.mask_index == 3
+    assert [w for w, _ in found.neighbors] == [vocab.tokens[int(i) + 3] for i in best.indices]
+    assert [c for _, c in found.neighbors] == pytest.approx(best.values.tolist(), abs=1e-5)
+    assert found.tokens == ["bob", "likes", "green", MASK] and found.mask_index == 3
+    assert result.percentile == pytest.approx(
+        100 * (result.words - result.rank) / (result.words - 1)
+    )
 
 
 def test_negating_the_answer_row_of_a_seed_file_flips_the_cosine(trained, tmp_path):
@@ -288,35 +141,57 @@ def test_several_answers_are_scored_side_by_side_best_first(prober):
     assert [r.rank for r in results] == sorted(r.rank for r in results)
     assert {r.answer for r in results} == {"tea", "bananas", "drums"}
     assert len({r.cosine for r in results}) == 3
-    assert all(r.tokens == results[0].tokens for r in results)
     single = prober.query("carol eats yellow _ => drums")
     assert single.cosine == pytest.approx(next(r for r in results if r.answer == "drums").cosine)
-    payload = json.loads(json.dumps(results_json("q", results)))
-    assert [r["answer"] for r in payload["results"]] == [r.answer for r in results]
+    two = prober.ask("carol eats yellow _ => tea, bananas")
+    payload = json.loads(json.dumps(two.to_json()))
+    assert [r["answer"] for r in payload["results"]] == [r.answer for r in two.results]
+    assert [r.answer for r in two.results] == [r.answer for r in results if r.answer != "drums"]
     assert payload["tokens"] == ["carol", "eats", "yellow", MASK]
 
 
+def test_without_an_answer_the_nearest_words_are_the_guesses(prober):
+    guess = prober.ask("erin drinks hot _", top_k=3)
+    assert guess.is_guess and guess.results == [] and len(guess.neighbors) == 3
+    top_word, top_cosine = guess.neighbors[0]
+    scored = prober.query(f"erin drinks hot _ => {top_word}")
+    assert scored.rank == 1 and scored.cosine == pytest.approx(top_cosine, abs=1e-6)
+    with pytest.raises(QueryError, match="no answer to score"):
+        prober.query_all("erin drinks hot _")
+
+
+def test_an_unknown_answer_is_reported_beside_the_others(prober):
+    found = prober.ask("erin drinks hot _ => tea, milkk, milk")
+    assert [r.answer for r in found.results] == sorted(
+        ["tea", "milk"], key=lambda a: prober.query(f"erin drinks hot _ => {a}").rank
+    )
+    assert [(u.answer, u.close[:1]) for u in found.unknown_answers] == [("milkk", ["milk"])]
+    assert "'milkk' is not in the model's vocabulary (close: milk" in found.notes()[0]
+
+
 def test_the_answer_is_removed_from_the_phrase_and_reported(prober):
-    result = prober.query("tea erin drinks hot _ => tea")
+    result = prober.ask("tea erin drinks hot _ => tea")
     assert result.removed == ["tea"]
     assert result.tokens == ["erin", "drinks", "hot", MASK]
     assert any("removed" in note and "tea" in note for note in result.notes())
-    assert result.cosine == pytest.approx(prober.query("erin drinks hot _ => tea").cosine)
+    same = prober.query("erin drinks hot _ => tea").cosine
+    assert result.results[0].cosine == pytest.approx(same)
 
 
 def test_unknown_phrase_words_are_reported_and_an_all_unknown_phrase_still_answers(prober):
-    some = prober.query("erin zorbles hot _ => tea")
+    some = prober.ask("erin zorbles hot _ => tea")
     assert some.unknown == ["zorbles"] and not some.no_context
-    blind = prober.query("qwerty zorbles _ => tea")
+    blind = prober.ask("qwerty zorbles _ => tea")
     assert blind.no_context and blind.unknown == ["qwerty", "zorbles"]
     assert any("unknown" in note for note in blind.notes())
-    assert -1 <= blind.cosine <= 1 and 1 <= blind.rank <= blind.words
+    (score,) = blind.results
+    assert -1 <= score.cosine <= 1 and 1 <= score.rank <= score.words
 
 
 def test_a_phrase_longer_than_max_seq_is_windowed(prober):
     assert prober.config.max_seq == 16
     filler = " ".join(["alice likes red apples"] * 8)
-    result = prober.query(f"{filler} bob likes green _ => pears")
+    result = prober.ask(f"{filler} bob likes green _ => pears")
     assert len(result.tokens) == 16 and result.tokens[result.mask_index] == MASK
     assert result.tokens[-4:] == ["bob", "likes", "green", MASK]
     assert (result.dropped_before, result.dropped_after) == (32 + 3 - 15, 0)
@@ -336,12 +211,6 @@ def test_answers_outside_the_vocabulary_suggest_close_words(prober, text, fragme
     with pytest.raises(QueryError) as caught:
         prober.query(text)
     assert fragment in str(caught.value)
-
-
-def test_queries_after_the_first_take_milliseconds(prober):
-    prober.query("alice likes red _ => apples")
-    times = [prober.query("alice likes red _ => apples").elapsed_ms for _ in range(20)]
-    assert statistics.median(times) < 50, times
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -427,3 +296,16 @@ def test_a_run_without_weights_yet_is_a_clear_error(monkeypatch, tmp_path):
     runs.create_run(RunConfig().validate(), "empty")
     with pytest.raises(CheckpointError, match="no saved weights yet"):
         Prober.load("empty")
+
+
+def test_a_run_still_training_is_probed_at_its_last_checkpoint(trained, tmp_path):
+    copy = tmp_path / "runs" / "live"
+    copy.mkdir(parents=True)
+    for name in (runs.RUN_FILE, runs.CONFIG_FILE, runs.MODEL_FILE, runs.VOCAB_FILE):
+        (copy / name).write_bytes(trained.file(name).read_bytes())
+    info = runs.read_info(copy)
+    info.status, info.pid, info.steps = "running", os.getpid(), 1000
+    runs.write_info(info)
+    live = Prober.load(str(copy))
+    assert live.training and live.step == 300
+    assert "step 300 (the last checkpoint: the run is still training)" in live.describe()

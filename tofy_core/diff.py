@@ -1,109 +1,50 @@
 """Probing a trained model: `PHRASE => ANSWER` → how close the predicted embedding at the mask
 is to the answer's row of the target table, the answer's rank among all real words, and the
-nearest words.
+nearest words; `PHRASE` alone → the nearest words as the model's guesses.
 
-Queries are parsed by `diff_query` (pure, no model); `Prober` loads a model once (run id, run
-folder or `.safetensors` file + vocab) and answers queries in milliseconds. Results are
-`DiffResult`s of plain values, for the CLI and the TUI to render."""
+Queries are parsed by `diff_query` (pure, no model, where the result types live too);
+`Prober` loads a model once (run id, run folder or `.safetensors` file + vocab) and answers
+queries in milliseconds. The CLI and the TUI render what it returns."""
 
 from __future__ import annotations
 
 import difflib
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from tofy_core import checkpoint, runs
+from tofy_core import checkpoint, events, runs
 from tofy_core.config import ModelConfig
 from tofy_core.data.vocab import FIRST_WORD_ID, MASK_ID, UNK_ID, Vocab
-from tofy_core.diff_query import Query, parse_query, strip_answers, window
-from tofy_core.errors import CheckpointError, ConfigError, QueryError
-from tofy_core.seed_format import SEED_MODEL_FILE, SEED_VOCAB_FILE, vocab_beside
+from tofy_core.diff_query import (
+    DiffAnswer,
+    DiffResult,
+    Query,
+    TokenView,
+    UnknownAnswer,
+    parse_query,
+    phrase_view,
+    strip_answers,
+    window,
+)
+from tofy_core.errors import CheckpointError, QueryError
+from tofy_core.model import QuerySelection
+from tofy_core.seed_format import (
+    SEED_MODEL_FILE,
+    SEED_VOCAB_FILE,
+    SeedSizes,
+    model_config_for,
+    vocab_beside,
+)
 
 DEFAULT_TOP_K = 5
-
-
-# --- results -------------------------------------------------------------------------------
-
-
-@dataclass
-class DiffResult:
-    """One answer scored against one phrase; plain values only."""
-
-    query: str
-    answer: str
-    answer_id: int
-    cosine: float  # between the prediction and the answer's target row
-    l2_unit: float  # ‖p̂ − t̂‖ between the unit vectors: √(2 − 2·cos), 0…2
-    l2: float  # ‖p − t‖ between the raw vectors
-    rank: int  # 1 = the nearest of all real words
-    words: int  # how many real words were ranked
-    neighbors: list[tuple[str, float]]  # top-k nearest real words with their cosines
-    tokens: list[str]  # what was encoded, `<mask>` at `mask_index`
-    mask_index: int
-    unknown: list[str] = field(default_factory=list)  # phrase words not in the vocabulary
-    removed: list[str] = field(default_factory=list)  # phrase tokens equal to an answer
-    dropped_before: int = 0  # tokens cut off by windowing a phrase longer than max_seq
-    dropped_after: int = 0
-    no_context: bool = False  # every phrase word is unknown: the prediction ignores the text
-    elapsed_ms: float = 0.0
-
-    def notes(self) -> list[str]:
-        """What the user should know about how the phrase was read, one sentence each."""
-        found = []
-        if self.removed:
-            shown = ", ".join(sorted(set(self.removed)))
-            found.append(f"removed from the phrase (equal to the answer): {shown}")
-        if self.no_context:
-            found.append("every word of the phrase is unknown to the model: it answers blind")
-        elif self.unknown:
-            found.append(f"unknown words (read as <unk>): {', '.join(self.unknown)}")
-        if self.dropped_before or self.dropped_after:
-            found.append(
-                f"phrase longer than the model's window: {self.dropped_before} tokens dropped "
-                f"before, {self.dropped_after} after"
-            )
-        return found
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["neighbors"] = [{"word": w, "cosine": c} for w, c in self.neighbors]
-        return data
-
-
-def results_json(text: str, results: list[DiffResult]) -> dict[str, Any]:
-    """One JSON object per query: the shared reading of the phrase, then one entry per answer
-    (best first)."""
-    first = results[0]
-    shared = ("tokens", "mask_index", "unknown", "removed", "dropped_before", "dropped_after")
-    return {
-        "query": text,
-        **{key: getattr(first, key) for key in shared},
-        "no_context": first.no_context,
-        "elapsed_ms": round(first.elapsed_ms, 3),
-        "results": [
-            {
-                key: value
-                for key, value in r.to_json().items()
-                if key not in {*shared, "query", "no_context", "elapsed_ms"}
-            }
-            for r in results
-        ],
-    }
-
-
-def display_phrase(tokens: list[str], mask_index: int, mask: str = "_") -> str:
-    """The encoded tokens as one line, the mask shown as `mask`."""
-    return " ".join(mask if i == mask_index else t for i, t in enumerate(tokens))
-
-
-# --- the model -----------------------------------------------------------------------------
+RECENT_PHRASES = 32  # encoded phrases whose cosines are kept (32 × words × 4 bytes)
 
 
 @dataclass
@@ -138,7 +79,8 @@ def resolve_model(ref: str, vocab: str | Path | None = None) -> ModelSource:
         )
     if not path.is_dir() and (ref.endswith(".safetensors") or "/" in ref or "\\" in ref):
         raise CheckpointError(f"{ref} does not exist")
-    info = runs.open_run(ref)
+    # Probing only reads, so a run folder anywhere will do (a copy from another machine).
+    info = runs.read_info(path) if path.is_dir() else runs.open_run(ref)
     weights = info.file(runs.MODEL_FILE)
     if not weights.is_file():
         raise CheckpointError(
@@ -147,14 +89,18 @@ def resolve_model(ref: str, vocab: str | Path | None = None) -> ModelSource:
     return ModelSource(weights, given_vocab or info.file(runs.VOCAB_FILE), info.run_id, info)
 
 
-@dataclass(frozen=True)
-class SeedSizes:
-    """Sizes given on the seed's command line; None = not given (taken from the file)."""
-
-    dim: int | None = None
-    max_seq: int | None = None
-    layers: int | None = None
-    heads: int | None = None
+def heldout_top10(run: runs.RunInfo | None, step: int) -> float | None:
+    """The held-out top-10 retrieval of the run's last evaluation at or before `step` (the
+    weights' step), or None when the run has none."""
+    if run is None:
+        return None
+    try:
+        found = events.read_events(run.file(runs.METRICS_FILE))
+    except (OSError, ValueError):
+        return None
+    scores = [e for e in found if e.get("event") == "eval" and int(e.get("step", 0)) <= step]
+    value = scores[-1].get("top10") if scores else None
+    return float(value) if isinstance(value, int | float) else None
 
 
 class Prober:
@@ -169,6 +115,7 @@ class Prober:
         label: str = "",
         step: int = 0,
         seed_file: bool = False,
+        run: runs.RunInfo | None = None,
     ) -> None:
         self.model = model.float().eval()
         self.vocab = vocab
@@ -176,10 +123,14 @@ class Prober:
         self.label = label
         self.step = step
         self.seed_file = seed_file
+        self.run = run
+        self.training = run is not None and run.status == "running"
         with torch.inference_mode():
             self.targets = self.model.teacher_embed.detach().float()
-            self.unit_table = F.normalize(self.targets[FIRST_WORD_ID:], dim=-1)
+            self.unit_table = F.normalize(self.targets[FIRST_WORD_ID:], dim=-1).contiguous()
         self.words = self.unit_table.shape[0]
+        self.heldout_top10 = heldout_top10(run, step)
+        self._recent: OrderedDict[tuple[int, ...], torch.Tensor] = OrderedDict()
 
     @classmethod
     def load(
@@ -190,14 +141,15 @@ class Prober:
         sizes: SeedSizes | None = None,
     ) -> Prober:
         """Read weights (never pickle) and vocabulary, check they belong together, build the
-        model. `heads` matters only for seed files, which do not record it (default 4);
-        `sizes` (the seed form's numbers) must match what the file says."""
+        model. A run still training is read at its last checkpoint (saved whole, atomically).
+        `heads` matters only for seed files, which do not record it (default 4); `sizes` (the
+        seed form's numbers) must match what the file says."""
         source = resolve_model(ref, vocab)
         weights = checkpoint.load_weights(source.weights)
         sizes = sizes or SeedSizes()
         if heads is not None and sizes.heads is None:
             sizes = SeedSizes(sizes.dim, sizes.max_seq, sizes.layers, heads)
-        config = _model_config(weights, sizes, source.weights)
+        config = model_config_for(weights, sizes, source.weights)
         words = Vocab.load(source.vocab)
         rows = int(weights.tensors["encoder.embed.weight"].shape[0])
         if len(words) != rows:
@@ -212,12 +164,22 @@ class Prober:
                 "(its hash differs): give the vocab file saved with them"
             )
         model = checkpoint.build_model(weights, config)
-        return cls(model, words, config, source.label, weights.step, weights.is_seed_file)
+        return cls(
+            model, words, config, source.label, weights.step, weights.is_seed_file, source.run
+        )
 
     # --- questions ---------------------------------------------------------------------------
 
     def parse(self, text: str) -> Query:
         return parse_query(text, self.config.lowercase)
+
+    def preview(self, text: str) -> list[TokenView]:
+        """The phrase as it will be encoded, token by token (QueryError when it cannot be)."""
+        return phrase_view(self.parse(text), self.known, self.config.max_seq)
+
+    def known(self, word: str) -> bool:
+        """A real word of the vocabulary (not a special, not unknown)."""
+        return self.vocab.id(word) >= FIRST_WORD_ID
 
     def query(self, text: str, top_k: int = DEFAULT_TOP_K) -> DiffResult | list[DiffResult]:
         """One answer: its DiffResult; several (`=> a, b, c`): all of them, best first."""
@@ -225,15 +187,32 @@ class Prober:
         return results[0] if len(results) == 1 else results
 
     def query_all(self, text: str, top_k: int = DEFAULT_TOP_K) -> list[DiffResult]:
-        """Every answer of the query scored against the same encoded phrase, best first."""
-        with _one_thread():
-            return self._query_all(text, top_k)
+        """Every answer of the query scored against the same encoded phrase, best first; a
+        query without an answer, or with an unknown one, is a QueryError here."""
+        found = self.ask(text, top_k)
+        if found.unknown_answers:
+            raise QueryError(_unknown_message(found.unknown_answers))
+        if not found.results:
+            raise QueryError("no answer to score: write the phrase, then `=>`, then the answer")
+        return found.results
 
-    def _query_all(self, text: str, top_k: int) -> list[DiffResult]:
+    def ask(self, text: str, top_k: int = DEFAULT_TOP_K) -> DiffAnswer:
+        """The whole answer to a query: the reading of the phrase, the nearest words, each
+        known answer scored (best first) and the unknown ones beside them. Only when every
+        answer is unknown is it a QueryError (there is nothing to score)."""
+        with _one_thread():
+            return self._ask(text, top_k)
+
+    def _ask(self, text: str, top_k: int) -> DiffAnswer:
         started = time.perf_counter()
         query = self.parse(text)
-        answer_ids = self._answer_ids(query.answers)
-        tokens, mask_index, removed = strip_answers(query.tokens, query.mask_index, query.answers)
+        answers = [a for a in query.answers if self.known(a)]
+        missing = [
+            UnknownAnswer(a, self.close_words(a)) for a in query.answers if not self.known(a)
+        ]
+        if missing and not answers:
+            raise QueryError(_unknown_message(missing))
+        tokens, mask_index, removed = strip_answers(query.tokens, query.mask_index, answers)
         if len(tokens) < 2:
             raise QueryError(
                 f"nothing but the mask is left once {', '.join(sorted(set(removed)))} is taken "
@@ -243,62 +222,44 @@ class Prober:
         ids = [MASK_ID if i == mask_index else self.vocab.id(t) for i, t in enumerate(tokens)]
         context = [t for i, t in enumerate(tokens) if i != mask_index]
         unknown = list(dict.fromkeys(t for t in context if self.vocab.id(t) == UNK_ID))
-        predicted = self._predict(ids, mask_index)
-        p_unit = F.normalize(predicted, dim=0)
-        cosines = self.unit_table @ p_unit
+        cosines = self._cosines(ids, mask_index)
         k = max(0, min(top_k, self.words))
-        top = torch.topk(cosines, k) if k else None
-        neighbors = (
-            [
-                (self.vocab.tokens[int(i) + FIRST_WORD_ID], float(c))
-                for c, i in zip(top.values, top.indices, strict=True)
-            ]
-            if top is not None
-            else []
-        )
-        elapsed = (time.perf_counter() - started) * 1000
+        top = torch.topk(cosines, k)
+        neighbors = [
+            (self.vocab.tokens[i + FIRST_WORD_ID], c)
+            for c, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
+        ]
         results = []
-        for answer, answer_id in zip(query.answers, answer_ids, strict=True):
+        for answer in answers:
+            answer_id = self.vocab.id(answer)
             cosine = cosines[answer_id - FIRST_WORD_ID]
-            t_unit = self.unit_table[answer_id - FIRST_WORD_ID]
+            value = float(cosine)
             results.append(
                 DiffResult(
-                    query=query.text,
                     answer=answer,
                     answer_id=answer_id,
-                    cosine=float(cosine),
-                    l2_unit=float(torch.linalg.vector_norm(p_unit - t_unit)),
-                    l2=float(torch.linalg.vector_norm(predicted - self.targets[answer_id])),
+                    cosine=value,
+                    l2_unit=max(0.0, 2.0 - 2.0 * value) ** 0.5,
                     rank=int((cosines > cosine).sum()) + 1,
                     words=self.words,
-                    neighbors=neighbors,
-                    tokens=tokens,
-                    mask_index=mask_index,
-                    unknown=unknown,
-                    removed=removed,
-                    dropped_before=before,
-                    dropped_after=after,
-                    no_context=len(unknown) == len(set(context)),
-                    elapsed_ms=elapsed,
                 )
             )
-        return sorted(results, key=lambda r: (r.rank, -r.cosine))
-
-    def _answer_ids(self, answers: tuple[str, ...]) -> list[int]:
-        """Vocabulary ids of the answers; unknown ones are a QueryError naming close words."""
-        problems = []
-        for answer in answers:
-            if self.vocab.id(answer) < FIRST_WORD_ID:
-                close = self.close_words(answer)
-                hint = f" (close: {', '.join(close)})" if close else ""
-                problems.append(f"{answer!r}{hint}")
-        if problems:
-            what = "is" if len(problems) == 1 else "are"
-            raise QueryError(
-                f"{' and '.join(problems)} {what} not in the model's vocabulary: "
-                "pick a word it was trained on"
-            )
-        return [self.vocab.id(answer) for answer in answers]
+        results.sort(key=lambda r: (r.rank, -r.cosine))
+        return DiffAnswer(
+            query=query.text,
+            tokens=tokens,
+            mask_index=mask_index,
+            neighbors=neighbors,
+            words=self.words,
+            results=results,
+            unknown_answers=missing,
+            unknown=unknown,
+            removed=removed,
+            dropped_before=before,
+            dropped_after=after,
+            no_context=len(unknown) == len(set(context)),
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+        )
 
     def close_words(self, word: str, count: int = 5) -> list[str]:
         """Vocabulary words spelled like `word`, closest first."""
@@ -308,24 +269,69 @@ class Prober:
             close.insert(0, word.lower())
         return close[:count]
 
+    def _cosines(self, ids: list[int], mask_index: int) -> torch.Tensor:
+        """Cosine of the prediction with every word's unit row. The last few are kept: the
+        Diff screen asks the same phrase again and again (another answer, a neighbour chosen,
+        another k), and then answers without running the model."""
+        key = (mask_index, *ids)
+        found = self._recent.get(key)
+        if found is None:
+            found = self.unit_table @ F.normalize(self._predict(ids, mask_index), dim=0)
+            self._recent[key] = found
+            if len(self._recent) > RECENT_PHRASES:
+                self._recent.popitem(last=False)
+        else:
+            self._recent.move_to_end(key)
+        return found
+
     @torch.inference_mode()
     def _predict(self, ids: list[int], mask_index: int) -> torch.Tensor:
         batch = torch.tensor([ids], dtype=torch.long)
-        padding = torch.ones_like(batch, dtype=torch.bool)
-        masked = torch.zeros_like(batch, dtype=torch.bool)
-        masked[0, mask_index] = True
-        _, predicted = self.model.predict(batch, padding, masked)
-        return predicted[0].float()
+        masked = batch == MASK_ID
+        # One phrase, one mask: no padding mask (None takes the faster path), and the last
+        # block's selection written out instead of derived from `masked` (argsort, nonzero).
+        selection = QuerySelection(torch.tensor([[mask_index]]), torch.zeros(1, dtype=torch.long))
+        _, predicted = self.model.predict(batch, None, masked, selection)
+        return predicted[0]
+
+    def warm_up(self) -> None:
+        """One prediction, so the user's first query does not pay torch's first-call costs
+        (kernel selection, allocator growth): tens of milliseconds."""
+        with _one_thread():
+            self._predict([MASK_ID, UNK_ID], 0)
 
     # --- description -------------------------------------------------------------------------
 
+    @property
+    def parameters(self) -> int:
+        return self.config.parameter_count()
+
+    def where(self) -> str:
+        """Which weights answer: the step, and whether the run is still training."""
+        if self.seed_file:
+            return "seed file"
+        if self.training:
+            return f"step {self.step:,} (the last checkpoint: the run is still training)"
+        return f"step {self.step:,}"
+
     def describe(self) -> str:
         c = self.config
-        kind = "seed file" if self.seed_file else f"step {self.step:,}"
         return (
-            f"{self.label}: {kind}, dim {c.dim}, {c.layers} layers, {c.heads} heads, "
+            f"{self.label}: {self.where()}, dim {c.dim}, {c.layers} layers, {c.heads} heads, "
             f"max_seq {c.max_seq}, {self.words:,} words" + ("" if c.lowercase else ", case kept")
         )
+
+
+def _unknown_message(missing: list[UnknownAnswer]) -> str:
+    """Every answer unknown: one line naming them with close words."""
+    names = []
+    for unknown in missing:
+        hint = f" (close: {', '.join(unknown.close)})" if unknown.close else ""
+        names.append(f"{unknown.answer!r}{hint}")
+    what = "is" if len(names) == 1 else "are"
+    return (
+        f"{' and '.join(names)} {what} not in the model's vocabulary: pick a word it was trained on"
+    )
 
 
 @contextmanager
@@ -334,32 +340,11 @@ def _one_thread() -> Iterator[None]:
     intra-op threads, and when the cores are busy (a training run beside the probe) the
     thread pool's hand-offs turned a 1 ms query into 250 ms on a 2-core machine."""
     previous = torch.get_num_threads()
+    if previous == 1:
+        yield
+        return
     torch.set_num_threads(1)
     try:
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-def _model_config(weights: checkpoint.LoadedWeights, sizes: SeedSizes, path: Path) -> ModelConfig:
-    """Sizes from the file's metadata, or from tensor shapes for a seed file; any size the user
-    gave must agree with the file."""
-    tensors = weights.tensors
-    if weights.config is not None:
-        config = weights.config
-        config.vocab_size = int(tensors["encoder.embed.weight"].shape[0])
-    else:
-        config = checkpoint.infer_seed_config(
-            tensors,
-            heads=sizes.heads or ModelConfig.heads,
-            max_seq=sizes.max_seq or ModelConfig.max_seq,
-        )
-    for name in ("dim", "layers", "max_seq", "heads"):
-        given = getattr(sizes, name)
-        if given is not None and given != getattr(config, name):
-            raise ConfigError(
-                f"{path} has {name} {getattr(config, name)}, but {given} was given: "
-                f"leave it out or pass {getattr(config, name)}",
-                field=name,
-            )
-    return config

@@ -4,10 +4,16 @@ it saves under, where a model's vocabulary lies, and the positional sizes of its
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tofy_core import runs
-from tofy_core.errors import TofyError
+from tofy_core.config import ModelConfig
+from tofy_core.errors import ConfigError, TofyError
+
+if TYPE_CHECKING:
+    from tofy_core.checkpoint import LoadedWeights
 
 SEED_MODEL_FILE = "model_latent.safetensors"
 SEED_VOCAB_FILE = "vocab_latent.txt"
@@ -45,3 +51,39 @@ def parse_sizes(values: list[str], names: tuple[str, ...], usage: str = "") -> d
             raise TofyError(f"{name} must be positive, got {value}{hint}")
         numbers[name] = value
     return numbers
+
+
+@dataclass(frozen=True)
+class SeedSizes:
+    """Sizes given on the seed's command line; None = not given (taken from the file)."""
+
+    dim: int | None = None
+    max_seq: int | None = None
+    layers: int | None = None
+    heads: int | None = None
+
+
+def model_config_for(weights: LoadedWeights, sizes: SeedSizes, path: Path) -> ModelConfig:
+    """Sizes from the file's metadata, or from tensor shapes for a seed file (which records
+    neither heads nor max_seq); any size the user gave must agree with the file."""
+    from tofy_core.checkpoint import infer_seed_config
+
+    tensors = weights.tensors
+    if weights.config is not None:
+        config = weights.config
+        config.vocab_size = int(tensors["encoder.embed.weight"].shape[0])
+    else:
+        config = infer_seed_config(
+            tensors,
+            heads=sizes.heads or ModelConfig.heads,
+            max_seq=sizes.max_seq or ModelConfig.max_seq,
+        )
+    for name in ("dim", "layers", "max_seq", "heads"):
+        given = getattr(sizes, name)
+        if given is not None and given != getattr(config, name):
+            raise ConfigError(
+                f"{path} has {name} {getattr(config, name)}, but {given} was given: "
+                f"leave it out or pass {getattr(config, name)}",
+                field=name,
+            )
+    return config

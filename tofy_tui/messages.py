@@ -55,3 +55,21 @@ class DeviceChecked(Message):
         super().__init__()
         self.device = device
         self.problem = problem
+
+
+class ModelLoaded(Message):
+    """The Diff screen's worker loaded a model: `prober` is a `tofy_core.diff.Prober`."""
+
+    def __init__(self, ref: str, prober: Any) -> None:
+        super().__init__()
+        self.ref = ref
+        self.prober = prober
+
+
+class ModelFailed(Message):
+    """A model could not be loaded; `problem` is the engine's one line."""
+
+    def __init__(self, ref: str, problem: str) -> None:
+        super().__init__()
+        self.ref = ref
+        self.problem = problem

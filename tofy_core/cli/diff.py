@@ -20,7 +20,7 @@ from tofy_core import paths
 from tofy_core.cli.args import HelpFormatter, positive_int
 from tofy_core.errors import QueryError, TofyError
 from tofy_core.format import format_count
-from tofy_core.seed_format import DIFF_SIZES, parse_sizes
+from tofy_core.seed_format import DIFF_SIZES, SeedSizes, parse_sizes
 
 SEED_USAGE = "usage: tofy --diff MODEL VOCAB [dim max_seq layers heads]"
 HISTORY_FILE = "diff_history"
@@ -31,6 +31,7 @@ EXIT_QUERY_FAILED = 1
 DIFF_EPILOG = """query:  PHRASE => ANSWER   the mask is _ or [MASK], standing as its own word
         so how have you _ lately? => been
         so how have you _ lately? => been, done, felt     (several answers, ranked)
+        so how have you _ lately?                         (no answer: the model's guesses)
 examples:
   tofy diff 20261129-101500-ab12                 # a prompt with history
   tofy diff my-run --query "i _ you => love"     # one answer, then exit
@@ -45,7 +46,9 @@ def add_commands(subparsers) -> None:
         help="probe a trained model: phrase with _ => answer",
         description=(
             "Predict the embedding of the masked word and compare it with the answer's: "
-            "cosine, L2, the answer's rank among all words, and the nearest words."
+            "cosine (and the L2 distance between the unit vectors), the answer's rank among all "
+            "words, and the nearest words. Without `=> ANSWER`, the nearest words are the "
+            "model's guesses."
         ),
         epilog=DIFF_EPILOG,
         formatter_class=HelpFormatter,
@@ -75,7 +78,7 @@ def add_commands(subparsers) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from tofy_core.diff import Prober, SeedSizes
+    from tofy_core.diff import Prober
 
     style = "json" if args.json else "text"
     vocab, sizes = args.vocab, SeedSizes(heads=args.heads)
@@ -105,8 +108,6 @@ def run_seed_diff(argv: list[str]) -> int:
 
 def parse_seed_sizes(values: list[str]):
     """The seed's optional numbers after the vocab: dim max_seq layers heads."""
-    from tofy_core.diff import SeedSizes
-
     return SeedSizes(**parse_sizes(values, DIFF_SIZES, SEED_USAGE))
 
 
@@ -150,11 +151,9 @@ def answer(
     prober, text: str, style: str, top_k: int, out: TextIO, errors_to_stderr: bool = False
 ) -> bool:
     """Print the answer to one query, or its problem in one line; False on a bad query."""
-    from tofy_core.diff import results_json
-
     text = text.strip()
     try:
-        results = prober.query_all(text, top_k)
+        found = prober.ask(text, top_k)
     except QueryError as exc:
         if style == "json":
             print(json.dumps({"query": text, "error": str(exc)}), file=out, flush=True)
@@ -164,48 +163,53 @@ def answer(
             print(f"error: {exc}", file=sys.stderr if errors_to_stderr else out, flush=True)
         return False
     if style == "json":
-        print(json.dumps(results_json(text, results)), file=out, flush=True)
+        print(json.dumps({**found.to_json(), "query": text}), file=out, flush=True)
     elif style == "seed":
-        print(format_seed(results, top_k), file=out, flush=True)
+        print(format_seed(found, top_k), file=out, flush=True)
     else:
-        print(format_text(results), file=out, flush=True)
+        print(format_text(found), file=out, flush=True)
     return True
 
 
-def format_text(results) -> str:
-    """The phrase as encoded, one row per answer (best first), the nearest words, notes."""
-    from tofy_core.diff import display_phrase
+def format_text(found) -> str:
+    """The phrase as encoded, one row per answer (best first), the nearest words, notes. Only
+    directions are compared, so the L2 shown is between unit vectors (0…2), never raw."""
+    from tofy_core.diff_query import display_phrase
 
-    first = results[0]
-    width = max(6, *(len(r.answer) for r in results))
-    rank_width = len(f"{first.words:,}") * 2 + 1
-    lines = [
-        display_phrase(first.tokens, first.mask_index),
-        f"  {'answer':<{width}}  {'cosine':>7}  {'L2 unit':>7}  {'L2 raw':>8}  "
-        f"{'rank':>{rank_width}}",
-    ]
-    for r in results:
-        rank = f"{r.rank:,}/{r.words:,}"
+    lines = [display_phrase(found.tokens, found.mask_index)]
+    if found.results:
+        width = max(6, *(len(r.answer) for r in found.results))
+        rank_width = len(f"{found.words:,}") * 2 + 1
         lines.append(
-            f"  {r.answer:<{width}}  {r.cosine:>7.4f}  {r.l2_unit:>7.4f}  {r.l2:>8.4f}  "
-            f"{rank:>{rank_width}}"
+            f"  {'answer':<{width}}  {'cosine':>7}  {'L2 unit':>7}  {'rank':>{rank_width}}  "
+            f"{'pct':>5}"
         )
-    nearest = ", ".join(f"{word} {cos:.3f}" for word, cos in first.neighbors)
-    lines.append(f"  nearest: {nearest}")
-    lines.extend(f"  note: {note}" for note in first.notes())
+        for r in found.results:
+            rank = f"{r.rank:,}/{r.words:,}"
+            lines.append(
+                f"  {r.answer:<{width}}  {r.cosine:>7.4f}  {r.l2_unit:>7.4f}  "
+                f"{rank:>{rank_width}}  {r.percentile:>5.1f}"
+            )
+    nearest = ", ".join(f"{word} {cos:.3f}" for word, cos in found.neighbors)
+    lines.append(f"  {'guesses' if found.is_guess else 'nearest'}: {nearest}")
+    lines.extend(f"  note: {note}" for note in found.notes())
     return "\n".join(lines) + "\n"
 
 
-def format_seed(results, top_k: int) -> str:
-    """The seed's two lines (and its blank line) per answer."""
+def format_seed(found, top_k: int) -> str:
+    """The seed's two lines (and its blank line) per answer; its nearest line alone for a
+    query without an answer."""
+    words = ", ".join(word for word, _ in found.neighbors)
     blocks = []
-    for r in results:
-        words = ", ".join(word for word, _ in r.neighbors)
+    for r in found.results:
         blocks.append(
             f"  L2 (unit): {r.l2_unit:.4f}  cosine: {r.cosine:.4f}  (1.0 = perfect alignment)\n"
             f'  Top-{top_k} nearest: {words}  (your answer "{r.answer}" rank: '
             f"{r.rank}/{r.words} cos: {r.cosine:.4f})\n"
         )
+    if not found.results:
+        blocks.append(f"  Top-{top_k} nearest: {words}\n")
+    blocks.extend(f"  ({unknown.message()})\n" for unknown in found.unknown_answers)
     return "\n".join(blocks)
 
 

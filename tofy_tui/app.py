@@ -114,6 +114,12 @@ class TofyApp(App):
         await self.switch_mode("train")
         await self.run_action(f"screen.{action}")
 
+    def open_in_diff(self, run_id: str) -> None:
+        """Show the Diff screen with `run_id` loaded (the Models screen's Enter): loading runs
+        in the screen's worker, so this returns at once."""
+        self.switch_mode("diff")
+        self.screen_stack[0].open_model(run_id)  # type: ignore[attr-defined]
+
     def action_help(self) -> None:
         from tofy_tui.screens.help import HelpScreen
 

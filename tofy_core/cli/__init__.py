@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from tofy_core import version
-from tofy_core.cli import data, diff, runs, seed, train
+from tofy_core.cli import data, diff, manage, runs, seed, train
 from tofy_core.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, TofyError
 
 
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tofy {version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (train, runs, diff, data):
+    for module in (train, runs, manage, diff, data):
         module.add_commands(subparsers)
     return parser
 
@@ -54,3 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+    except UnicodeDecodeError as exc:  # stdin or a file that is not UTF-8 text
+        print(
+            f"error: the input is not UTF-8 text ({exc.reason} at byte {exc.start})",
+            file=sys.stderr,
+        )
+        return EXIT_USER_ERROR
+    except OSError as exc:  # the environment: a read-only or full disk, a vanished folder
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_USER_ERROR

@@ -1,54 +1,358 @@
-"""The Models screen (placeholder): the runs on disk in a table. Opening, resuming,
-comparing and deleting runs come with the Models issue."""
+"""The Models screen: every run on disk in a sortable, filterable table that refreshes itself
+(a worker re-reads the runs folder every second), the selected run's detail and curves, and
+several marked runs compared on one chart. Actions dispatch to the engine (tofy_core.runs,
+run_ops) or to the Train screen's monitor (resume, watch); this screen only renders."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
-from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.worker import Worker, WorkerState
 
-from tofy_core import runs
-
-COMING = (
-    "Runs on disk. Coming here: open a run's curves, resume it, compare runs, delete. "
-    "Meanwhile: `tofy runs`, `tofy resume ID`."
+from tofy_core.run_metrics import metric_names
+from tofy_core.run_summary import RunBook, RunSummary
+from tofy_tui.run_list import (
+    COLUMNS,
+    DESCENDING_FIRST,
+    ActionDone,
+    Metrics,
+    MetricsRead,
+    RunsListed,
+    matches_filter,
+    read_downsampled,
+    row,
+    sort_runs,
 )
+from tofy_tui.screens.models_actions import ModelsActions, ModelsCommands
+from tofy_tui.widgets.run_compare import RunCompare
+from tofy_tui.widgets.run_detail import RunDetail
+
+POLL_S = 1.0
+REDRAW_S = 1.0
+SORT_START = [c.title for c in COLUMNS].index("created")
 
 
-class ModelsScreen(Screen):
+class ModelsScreen(ModelsActions, Screen):
     SUB_TITLE = "Models"
+    COMMANDS: ClassVar = {ModelsCommands}
+    DEFAULT_CSS = """
+    ModelsScreen #models-body { height: 1fr; }
+    ModelsScreen #models-left { width: 3fr; }
+    ModelsScreen #runs { height: 1fr; }
+    ModelsScreen RunDetail { width: 2fr; border-left: solid $primary; }
+    ModelsScreen RunCompare { height: 2fr; border-top: solid $primary; }
+    ModelsScreen #models-status { height: 1; color: $text-muted; }
+    ModelsScreen Input { height: 3; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "refresh", "Refresh", id="models.refresh")
+        Binding("slash", "filter", "Filter", id="models.filter"),
+        Binding("s", "sort", "Sort", id="models.sort"),
+        Binding("S", "sort_reverse", "Sort order", id="models.sort-reverse"),
+        Binding("space", "mark", "Mark", id="models.mark"),
+        Binding("c", "compare", "Compare", id="models.compare"),
+        Binding("m", "next_metric", "Metric", id="models.metric"),
+        Binding("g", "metric_filter", "Metric filter", show=False, id="models.metric-filter"),
+        Binding("t", "toggle_axis", "Step/time", show=False, id="models.axis"),
+        Binding("enter", "open_diff", "Diff", id="models.diff"),
+        Binding("r", "resume", "Resume", id="models.resume"),
+        Binding("w", "watch", "Watch", id="models.watch"),
+        Binding("x", "stop", "Stop", id="models.stop"),
+        Binding("n", "rename", "Rename", show=False, id="models.rename"),
+        Binding("d", "delete", "Delete", id="models.delete"),
+        Binding("e", "export", "Export", show=False, id="models.export"),
+        Binding("i", "import", "Import", show=False, id="models.import"),
+        Binding(
+            "right_square_bracket", "toggle_detail", "Detail pane", show=False, id="models.detail"
+        ),
+        Binding("escape", "leave_input", "Back to list", show=False, id="models.leave"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__(id="models")
+        self.book = RunBook()
+        self.summaries: list[RunSummary] = []
+        self.shown: list[RunSummary] = []
+        self.marked: set[str] = set()
+        self.sort_column, self.sort_reverse = SORT_START, True
+        self.filter_text = ""
+        self.metrics: dict[str, tuple[int, Metrics]] = {}  # run id → (summary id, metrics)
+        self.metric, self.metric_pattern, self.by_time = "loss", "", False
+        self.comparing = False
+        self.listings = 0  # lists received (tests wait on it)
+        self._listing = self._reading = False
+        self._plots_stale = True
+        self._drawn: dict[str, tuple[int, str, bool]] = {}  # run id → what its row shows
+        self._columns: list = []
+        self._detail_of: tuple[str, int, str] | None = None  # what the detail pane shows
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(COMING, id="models-note", markup=False)
-        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="models-body"):
+            with Vertical(id="models-left"):
+                yield Input(placeholder="filter runs: name, id, status, data", id="filter")
+                yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+                yield Input(placeholder="metric filter: glob (eval/*) or text", id="mfilter")
+                yield RunCompare(id="compare")
+                yield Static("", id="models-status", markup=False)
+            yield RunDetail(id="detail")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("run", "name", "status", "step", "dataset", "created")
-        self.action_refresh()
+        for widget in ("#filter", "#mfilter", "#compare"):
+            self.query_one(widget).display = False
+        table = self.query_one("#runs", DataTable)
+        self._columns = table.add_columns(" ", *(c.title for c in COLUMNS))
+        table.focus()
+        self.set_interval(POLL_S, self.poll)
+        self.set_interval(REDRAW_S, self._redraw_plots)
+        self.poll()
+
+    # ---------------------------------------------------------------- the list
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#runs", DataTable)
+
+    @property
+    def selected(self) -> RunSummary | None:
+        at = self.table.cursor_row
+        return self.shown[at] if 0 <= at < len(self.shown) else None
+
+    def poll(self) -> None:
+        """Start a re-read of the runs folder unless one is still going."""
+        if not self._listing:
+            self._listing = True
+            self.read_runs()
+
+    @work(thread=True, exclusive=True, group="models-list", exit_on_error=False)
+    def read_runs(self) -> None:
+        try:
+            summaries = self.book.refresh()
+        finally:
+            self._listing = False
+        self.post_message(RunsListed(summaries))
+
+    def on_runs_listed(self, message: RunsListed) -> None:
+        self.summaries = message.summaries
+        self.listings += 1
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Sort, filter and show the rows, the cursor kept on the same run. When the rows are
+        the same runs in the same order, only the changed ones are redrawn in place."""
+        table = self.table
+        keep = self.selected.run_id if self.selected else None
+        present = {s.run_id for s in self.summaries}
+        self.marked &= present
+        shown = [s for s in self.summaries if matches_filter(s, self.filter_text)]
+        self.shown = sort_runs(shown, self.sort_column, self.sort_reverse)
+        ids = [s.run_id for s in self.shown]
+        if ids == list(self._drawn):
+            for summary in self.shown:
+                state = (summary.serial, summary.status, summary.run_id in self.marked)
+                if self._drawn[summary.run_id] != state:
+                    self._drawn[summary.run_id] = state
+                    cells = row(summary, state[2])
+                    for key, cell in zip(self._columns, cells, strict=True):
+                        table.update_cell(summary.run_id, key, cell)
+        else:
+            table.clear()
+            self._drawn = {}
+            for summary in self.shown:
+                marked = summary.run_id in self.marked
+                table.add_row(*row(summary, marked), key=summary.run_id)
+                self._drawn[summary.run_id] = (summary.serial, summary.status, marked)
+            if keep in ids:
+                table.move_cursor(row=ids.index(keep), animate=False)
+        self._show_status()
+        self._selection_changed()
+
+    def _show_status(self) -> None:
+        order = "↓" if self.sort_reverse else "↑"
+        text = f"{len(self.shown)} of {len(self.summaries)} runs · sorted by "
+        text += f"{COLUMNS[self.sort_column].title} {order}"
+        if self.filter_text:
+            text += f" · filter {self.filter_text!r}"
+        if self.marked:
+            text += f" · {len(self.marked)} marked (c compares)"
+        self.query_one("#models-status", Static).update(text)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._selection_changed()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_diff()
+
+    def _selection_changed(self) -> None:
+        """A new selection, or new facts about it: the detail pane follows; the plots are
+        redrawn only when their run or its metrics changed."""
+        selected = self.selected
+        shown = (selected.run_id, selected.serial, selected.status) if selected else None
+        if shown != self._detail_of:
+            self.query_one(RunDetail).show(selected)
+            if (self._detail_of or ("",))[0] != (shown or ("",))[0]:
+                self._plots_stale = True
+            self._detail_of = shown
+        self._read_metrics()
+
+    # ---------------------------------------------------------------- plots
+
+    def plotted(self) -> list[RunSummary]:
+        """The runs whose curves are drawn: the selected one, and the marked ones."""
+        chosen = [s for s in self.summaries if s.run_id in self.marked]
+        if self.selected is not None and self.selected not in chosen:
+            chosen.append(self.selected)
+        return chosen
+
+    def _read_metrics(self) -> None:
+        wanted = [s for s in self.plotted() if self.metrics.get(s.run_id, (0,))[0] != s.serial]
+        if wanted and not self._reading:
+            self._reading = True
+            self.read_metrics(wanted)
+
+    @work(thread=True, exclusive=True, group="models-metrics", exit_on_error=False)
+    def read_metrics(self, wanted: list[RunSummary]) -> None:
+        try:
+            read = {s.run_id: (s.serial, read_downsampled(s)) for s in wanted}
+        finally:
+            self._reading = False
+        self.post_message(MetricsRead(read))  # type: ignore[arg-type]
+
+    def on_metrics_read(self, message: MetricsRead) -> None:
+        self.metrics.update(message.metrics)  # type: ignore[arg-type]
+        self._plots_stale = True
+        self._read_metrics()  # the selection may have moved meanwhile
+
+    def _redraw_plots(self) -> None:
+        if not self._plots_stale or not self.is_current:
+            return
+        self._plots_stale = False
+        selected = self.selected
+        if selected is not None and selected.run_id in self.metrics:
+            self.query_one(RunDetail).plot(self.metrics[selected.run_id][1])
+        if self.comparing:
+            self.draw_compare()
+
+    def compared(self) -> list[tuple[str, Metrics]]:
+        runs_ = [s for s in self.summaries if s.run_id in self.marked] or (
+            [self.selected] if self.selected else []
+        )
+        return [(s.name, self.metrics[s.run_id][1]) for s in runs_ if s.run_id in self.metrics]
+
+    def draw_compare(self) -> None:
+        runs_ = self.compared()
+        names = metric_names([m for _, m in runs_], self.metric_pattern)
+        if names and self.metric not in names:
+            self.metric = names[0]
+        self.query_one(RunCompare).draw(
+            runs_, self.metric, names, self.metric_pattern, self.by_time
+        )
+
+    # ---------------------------------------------------------------- keys: the view
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.filter_text = event.value
+            self.rebuild()
+        elif event.input.id == "mfilter":
+            self.metric_pattern = event.value
+            self._plots_stale = True
+            self._redraw_plots()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_leave_input()
+
+    def action_leave_input(self) -> None:
+        for box in self.query(Input).results(Input):
+            if box.has_focus and not box.value:
+                box.display = False
+        self.table.focus()
+
+    def action_sort(self) -> None:
+        self.sort_column = (self.sort_column + 1) % len(COLUMNS)
+        self.sort_reverse = COLUMNS[self.sort_column].title in DESCENDING_FIRST
+        self.rebuild()
+
+    def action_sort_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.rebuild()
+
+    def action_mark(self) -> None:
+        selected = self.selected
+        if selected is None:
+            return
+        self.marked ^= {selected.run_id}
+        self._plots_stale = True
+        self.rebuild()
+
+    def action_compare(self) -> None:
+        self.comparing = not self.comparing
+        self.query_one(RunCompare).display = self.comparing
+        self._plots_stale = True
+        self._redraw_plots()
+
+    def action_next_metric(self) -> None:
+        names = metric_names([m for _, m in self.compared()], self.metric_pattern)
+        if not names:
+            self.notify("No metric matches the filter.", severity="warning")
+            return
+        at = names.index(self.metric) if self.metric in names else -1
+        self.metric = names[(at + 1) % len(names)]
+        if not self.comparing:
+            self.action_compare()
+        self._plots_stale = True
+        self._redraw_plots()
+
+    def action_metric_filter(self) -> None:
+        if not self.comparing:
+            self.action_compare()
+        box = self.query_one("#mfilter", Input)
+        box.display = True
+        box.focus()
+
+    def action_toggle_axis(self) -> None:
+        self.by_time = not self.by_time
+        self._plots_stale = True
+        self._redraw_plots()
+
+    def action_toggle_detail(self) -> None:
+        detail = self.query_one(RunDetail)
+        detail.display = not detail.display
+
+    # ---------------------------------------------------------------- results
+
+    def on_action_done(self, message: ActionDone) -> None:
+        severity = "error" if message.error else "information"
+        self.notify(message.text, severity=severity, markup=False, timeout=8)
+        self.poll()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self._listing = self._reading = False
+            self.notify(
+                f"{type(error).__name__}: {error}",
+                title="Background task failed",
+                severity="error",
+                markup=False,
+            )
 
     def on_screen_resume(self) -> None:
-        self.action_refresh()
+        self._plots_stale = True
+        self.poll()
 
-    def action_refresh(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        for info in runs.list_runs():
-            table.add_row(
-                Text(info.run_id),
-                Text(info.name),
-                Text(info.shown_status),
-                Text(f"{info.step:,}/{info.steps:,}"),
-                Text(info.dataset),
-                Text(info.created),
-                key=info.run_id,
-            )
+    def run_later(self, work_fn, *args) -> None:
+        """An engine call off the UI thread; its line comes back as ActionDone."""
+        self.run_worker(partial(work_fn, *args), thread=True, group="models-action")

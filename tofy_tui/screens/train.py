@@ -207,6 +207,11 @@ class TrainScreen(Screen):
             return
         self.app.push_screen(WatchScreen(found), self._watch_chosen)
 
+    def watch_run(self, run_id: str, child: TrainingChild | None = None) -> None:
+        """Show a run picked on another screen (the Models screen's watch, or its resume's
+        child)."""
+        self._watch(run_id, child, "Resuming" if child is not None else "Watching")
+
     def _watch_chosen(self, run_id: str | None) -> None:
         if not run_id or run_id == self.watched_id:
             return

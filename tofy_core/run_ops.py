@@ -1,0 +1,158 @@
+"""What a user does to a run besides training it: rename it, export it under the seed's file
+names, and import a seed-format checkpoint as a new run that diff and resume can use.
+Shared by `tofy rename/export/import` and the TUI's Models screen."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from tofy_core import runs
+from tofy_core.config import RunConfig, TrainConfig
+from tofy_core.errors import CheckpointError, TofyError
+from tofy_core.fsutil import atomic_write_bytes
+from tofy_core.seed_format import SEED_MODEL_FILE, SEED_VOCAB_FILE
+
+
+class ExportExistsError(TofyError):
+    """The export would overwrite files; `paths` says which."""
+
+    def __init__(self, message: str, paths: list[Path]) -> None:
+        super().__init__(message)
+        self.paths = paths
+
+
+class HeadsNeededError(TofyError):
+    """A seed file does not record its attention heads: the user must give them."""
+
+
+def rename_run(ref: str, name: str) -> runs.RunInfo:
+    """Give a run a new display name (its id and folder stay): not empty, not another run's
+    name or id, and not while its trainer runs (it rewrites run.json itself)."""
+    name = name.strip()
+    if not name:
+        raise TofyError("a run's name cannot be empty")
+    if any(ord(c) < 32 for c in name):
+        raise TofyError("a run's name must be one line of text")
+    info = runs.open_run(ref)
+    for other in runs.list_runs():
+        if other.run_id != info.run_id and name in (other.name, other.run_id):
+            raise TofyError(f"run {other.run_id} is already called {name!r}: pick another name")
+    if info.is_live:
+        raise TofyError(f"run {info.run_id} is training (pid {info.pid}): stop it to rename it")
+    with runs.lock_run(info.path, info.run_id):  # no trainer may start and rewrite run.json
+        info = runs.read_info(info.path)
+        info.name = name
+        runs.write_info(info)
+    return info
+
+
+@dataclass(frozen=True)
+class Exported:
+    model: Path
+    vocab: Path
+
+
+def export_targets(folder: Path) -> Exported:
+    return Exported(folder / SEED_MODEL_FILE, folder / SEED_VOCAB_FILE)
+
+
+def export_run(ref: str, folder: str | Path, overwrite: bool = False) -> Exported:
+    """Copy a run's weights and vocabulary to `folder` as `model_latent.safetensors` and
+    `vocab_latent.txt`, the names the seed reads; existing files are kept unless `overwrite`."""
+    info = runs.open_run(ref)
+    model, vocab = info.file(runs.MODEL_FILE), info.file(runs.VOCAB_FILE)
+    for source in (model, vocab):
+        if not source.is_file():
+            raise TofyError(f"run {info.run_id} has no {source.name} yet: nothing to export")
+    target = Path(folder).expanduser()
+    if target.exists() and not target.is_dir():
+        raise TofyError(f"{target} is a file, not a folder")
+    out = export_targets(target)
+    existing = [p for p in (out.model, out.vocab) if p.exists()]
+    if existing and not overwrite:
+        names = " and ".join(p.name for p in existing)
+        raise ExportExistsError(f"{target} already holds {names}: overwrite to replace", existing)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(out.model, model.read_bytes())
+        atomic_write_bytes(out.vocab, vocab.read_bytes())
+    except OSError as exc:
+        raise TofyError(f"cannot write to {target}: {exc.strerror or exc}") from None
+    return out
+
+
+def import_checkpoint(
+    model_path: str | Path,
+    vocab_path: str | Path,
+    heads: int | None = None,
+    name: str = "",
+    max_seq: int | None = None,
+) -> runs.RunInfo:
+    """A new run from a weights file (Tofy's or the seed's) and its vocabulary. A seed file
+    does not record its heads: `heads` is then required. Shapes are checked by building the
+    model, so a file that does not fit names the tensor. The run gets a training state at the
+    file's step, so `tofy resume RUN --steps N` can train it further on any data."""
+    from tofy_core import checkpoint
+    from tofy_core.data.vocab import Vocab
+
+    model_path, vocab_path = Path(model_path).expanduser(), Path(vocab_path).expanduser()
+    weights = checkpoint.load_weights(model_path)
+    if weights.config is not None:
+        config = weights.config
+        config.vocab_size = int(weights.tensors["encoder.embed.weight"].shape[0])
+    elif heads is None:
+        dim = int(weights.tensors["encoder.embed.weight"].shape[1])
+        raise HeadsNeededError(
+            f"{model_path.name} does not record its attention heads: give them "
+            f"(--heads N; a divisor of its dim {dim})"
+        )
+    else:
+        config = checkpoint.infer_seed_config(weights.tensors, heads, max_seq or 72)
+    if heads is not None and heads != config.heads:
+        raise TofyError(f"{model_path.name} has {config.heads} heads, not {heads}")
+    vocab = Vocab.load(vocab_path)
+    rows = config.vocab_size
+    if len(vocab) != rows:
+        raise CheckpointError(
+            f"{vocab_path.name} has {len(vocab)} tokens but encoder.embed.weight has {rows} "
+            "rows: give the vocab file saved with these weights"
+        )
+    saved_hash = weights.metadata.get("vocab_hash")
+    if saved_hash and saved_hash != vocab.digest():
+        raise CheckpointError(
+            f"{vocab_path.name} is not the vocabulary these weights were saved with"
+        )
+    model = checkpoint.build_model(weights, config)
+    step = weights.step
+    train = TrainConfig(steps=max(step, 1), name=name.strip() or f"imported {model_path.stem}")
+    run_config = RunConfig(config, train)
+    info = runs.plan_run(run_config)
+    info.status, info.pid, info.step, info.steps = "finished", None, step, max(step, 1)
+    info.dataset = "(imported)"
+    info.extra = {"imported_from": str(model_path.resolve())}
+    runs.make_run_folder(info, run_config)
+    try:
+        _write_checkpoint(info, model, config, step, vocab)
+    except BaseException:
+        shutil.rmtree(info.path, ignore_errors=True)
+        raise
+    return info
+
+
+def _write_checkpoint(info: runs.RunInfo, model, config, step: int, vocab) -> None:
+    """Weights in Tofy's format (teacher table included) and a fresh training state: no Adam
+    moments yet, so resume starts the optimizer anew from these weights."""
+    import torch
+
+    from tofy_core import checkpoint
+
+    checkpoint.save_model(info.file(runs.MODEL_FILE), model, config, step, vocab.digest())
+    vocab.save(info.file(runs.VOCAB_FILE))
+    optimizer = torch.optim.AdamW(model.parameters())
+    checkpoint.save_state(
+        info.file(runs.STATE_FILE), model, optimizer, step, {}, config, vocab.digest()
+    )
+    os.utime(info.path)

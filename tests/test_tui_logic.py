@@ -332,3 +332,21 @@ def test_launcher_refuses_bad_run_ids(bad):
     with pytest.raises(TofyError):
         launcher.start([sys.executable, "-c", "pass"], bad)
     launcher.shutdown()
+
+
+def test_a_resumed_runs_curve_continues_from_its_checkpoint_without_repeats():
+    history = RunHistory()
+    history.add({"event": "start", "resumed_from": 0})
+    for step in (10, 20, 30, 40):
+        history.add({"event": "step", "step": step, "steps": 100, "loss": 5.0 - step / 10})
+    history.add({"event": "eval", "step": 20, "top1": 0.1, "top10": 0.2, "mean_rank": 9.0})
+    history.add({"event": "eval", "step": 40, "top1": 0.2, "top10": 0.3, "mean_rank": 8.0})
+    history.add({"event": "end", "status": "stopped", "step": 40})
+    # the killed session's steps after the checkpoint at 20 are trained again after resume
+    history.add({"event": "start", "resumed_from": 20})
+    assert history.end is None
+    for step in (30, 40, 50):
+        history.add({"event": "step", "step": step, "steps": 100, "loss": 1.0})
+    assert history.steps == [10, 20, 30, 40, 50]
+    assert history.values["loss"] == [4.0, 3.0, 1.0, 1.0, 1.0]
+    assert history.eval_steps == [20]

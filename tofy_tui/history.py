@@ -97,7 +97,10 @@ class RunHistory:
         kind = event.get("event")
         self.version += 1
         if kind == "start":
-            self.start = event
+            self.start, self.end = event, None
+            resumed = event.get("resumed_from")
+            if isinstance(resumed, int) and not isinstance(resumed, bool):
+                self._forget_after(resumed)
         elif kind == "step":
             self.last_step = event
             self.steps.append(_number(event.get("step")))
@@ -110,6 +113,18 @@ class RunHistory:
                 self.evals.setdefault(key, []).append(_number(event.get(key)))
         elif kind == "end":
             self.end = event
+
+    def _forget_after(self, step: int) -> None:
+        """A resume restarts at its checkpoint's step: points logged after it by the session
+        that was stopped or killed are replaced by the new session's, never drawn twice."""
+        kept = sum(1 for s in self.steps if s <= step)
+        del self.steps[kept:]
+        for series in self.values.values():
+            del series[kept:]
+        kept = sum(1 for s in self.eval_steps if s <= step)
+        del self.eval_steps[kept:]
+        for series in self.evals.values():
+            del series[kept:]
 
     def extend(self, events: list[dict[str, Any]]) -> None:
         for event in events:

@@ -68,7 +68,7 @@ def train_mlm_twin(trainer, steps: int, batches, curve_every: int, curve: dict[i
 
     from tofy_core.data.masking import BatchSampler
     from tofy_core.model import Encoder
-    from tofy_core.train import get_lr
+    from tofy_core.schedule import get_lr
 
     config, train = trainer.config.model, trainer.train
     vocab_size = len(trainer.data.vocab)

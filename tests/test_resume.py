@@ -19,7 +19,8 @@ from tofy_core.data.split import prepare_data
 from tofy_core.errors import ConfigError
 from tofy_core.events import read_events
 from tofy_core.model import export_tensors
-from tofy_core.train import Trainer, get_lr, get_momentum
+from tofy_core.schedule import get_lr, get_momentum
+from tofy_core.train import Trainer
 
 
 def test_extending_a_schedule_warms_up_again_instead_of_jumping():

@@ -22,7 +22,8 @@ from tofy_core.model import (
     export_tensors,
     word_softmax_loss,
 )
-from tofy_core.train import Trainer, get_lr, get_momentum
+from tofy_core.schedule import get_lr, get_momentum
+from tofy_core.train import Trainer
 
 
 def make_config(data: Path | str = "", **train) -> RunConfig:

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from tofy_core import checkpoint, runs
-from tofy_core.config import RunConfig, TrainConfig, resolve_threads
+from tofy_core.config import RunConfig, resolve_threads
 from tofy_core.data.masking import BatchSampler, MaskedBatch, eval_batches
 from tofy_core.data.split import TrainingData
 from tofy_core.data.vocab import FIRST_WORD_ID
@@ -24,29 +24,10 @@ from tofy_core.measures import LossWindow, collapse_score, memory_reading, retri
 from tofy_core.model import LatentModel, sample_negatives
 from tofy_core.preflight import check_device, check_memory
 from tofy_core.rates import RateMeter
+from tofy_core.schedule import get_lr, get_momentum
 
 EventListener = Callable[[dict[str, Any]], None]
 COLLAPSE_SAMPLE = 256
-
-
-def get_lr(step: int, train: TrainConfig) -> float:
-    """Linear warmup, then cosine from `lr` down to `min_lr` at the end of the step's phase
-    (the whole run unless it was extended)."""
-    start, end = train.phase_at(step)
-    step -= start
-    warmup = train.warmup_steps(end - start)
-    if step < warmup:
-        return train.lr * (step + 1) / warmup
-    span = max(end - start - warmup, 1)
-    progress = min((step - warmup) / span, 1.0)
-    return train.min_lr + 0.5 * (train.lr - train.min_lr) * (1 + math.cos(math.pi * progress))
-
-
-def get_momentum(step: int, train: TrainConfig) -> float:
-    """EMA momentum, linear from `ema_start` to `ema_end` over the step's phase."""
-    start, end = train.phase_at(step)
-    fraction = min((step - start) / max(end - start, 1), 1.0)
-    return train.ema_start + (train.ema_end - train.ema_start) * fraction
 
 
 def pick_device(name: str) -> torch.device:

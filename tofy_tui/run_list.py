@@ -79,7 +79,11 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("top-10", lambda s: _text(_pct(s.best_top10)), lambda s: _missing_last(s.best_top10)),
     Column("device", lambda s: _text(s.device or "-"), lambda s: s.device),
-    Column("created", lambda s: _text(s.created[5:16].replace("T", " ")), lambda s: s.created),
+    Column(
+        "created",
+        lambda s: _text(s.created[5:16].replace("T", " ")),
+        lambda s: (s.created, s.run_id),  # runs made within one second: by id, as `tofy runs`
+    ),
     Column("size", lambda s: _text(format_bytes(s.size)), lambda s: s.size),
 )
 DESCENDING_FIRST = {"top-10", "step", "created", "size", "params"}

@@ -13,28 +13,22 @@ from typing import Any
 
 import torch
 
-from tofy_core import checkpoint, runs
+from tofy_core import checkpoint, distributed, runs
 from tofy_core.config import RunConfig, resolve_threads
 from tofy_core.data.masking import BatchSampler, MaskedBatch, eval_batches
 from tofy_core.data.split import TrainingData
 from tofy_core.data.vocab import FIRST_WORD_ID
+from tofy_core.distributed import pick_device
 from tofy_core.errors import CheckpointError
 from tofy_core.events import EventWriter
 from tofy_core.measures import LossWindow, collapse_score, memory_reading, retrieval_scores
 from tofy_core.model import LatentModel, sample_negatives
-from tofy_core.preflight import check_device, check_memory
+from tofy_core.preflight import check_memory
 from tofy_core.rates import RateMeter
 from tofy_core.schedule import get_lr, get_momentum
 
 EventListener = Callable[[dict[str, Any]], None]
 COLLAPSE_SAMPLE = 256
-
-
-def pick_device(name: str) -> torch.device:
-    check_device(name)
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 class Trainer:
@@ -57,6 +51,7 @@ class Trainer:
         self.train = config.train
         self.data = data
         self.listeners = listeners or []
+        self.world = distributed.current()  # rank 0 alone writes the run's files and events
         self.device = pick_device(self.train.device)
         torch.set_num_threads(resolve_threads(self.train.threads))
         if self.device.type == "cuda":
@@ -68,11 +63,11 @@ class Trainer:
         torch.manual_seed(self.train.seed)
         self.model = LatentModel(config.model).to(self.device)
         self.optimizer = self.model.configure_optimizer(self.train, self.device)
-        self.sampler = BatchSampler(
-            data.train_table, len(data.vocab), self.train.seed, pack=self.train.pack
-        )
+        seed = self.train.seed + self.world.rank  # each process draws its own batches
+        self.sampler = BatchSampler(data.train_table, len(data.vocab), seed, pack=self.train.pack)
         self.step = 0
-        self.meter = RateMeter()
+        self.meter = RateMeter()  # all ranks' tokens, summed at each log
+        self._counted = (0, 0)  # the meter's all-rank totals at the last log
         self.train_seconds = 0.0  # this session's training time, for the summary rate
         self.last_good_step: int | None = None
         self.stop_requested = False
@@ -81,7 +76,7 @@ class Trainer:
         self._eval = eval_batches(data.eval_table, len(data.vocab), batch=64)
         sample = min(COLLAPSE_SAMPLE, len(data.vocab) - FIRST_WORD_ID)
         self._collapse_ids = torch.arange(FIRST_WORD_ID, FIRST_WORD_ID + sample)
-        self._forward = self.model.loss
+        self._forward = distributed.data_parallel(self.model)  # model.loss with one process
         if self.train.compile:
             self._forward = torch.compile(self.model.loss)
 
@@ -113,19 +108,22 @@ class Trainer:
             raise CheckpointError(
                 f"model (step {weights.step}) and state (step {step}) files disagree"
             )
+        rng = distributed.states_for_rank(rng, self.world, self.run.run_id)
         if "sampler" in rng:
             self.sampler.set_state(rng["sampler"])
         if "torch" in rng:
             torch.set_rng_state(rng["torch"])
         self.step = step
         self.last_good_step = step
+        if not self.world.is_main:
+            return
         if state.weights is not None and runs.checkpoint_step(self.run, runs.MODEL_FILE) != step:
             self._save_model_file()
 
     def hold_lock(self) -> None:
         """Own the run folder from now until `_finish`: a second trainer is refused with this
         process's pid. Temporary files a killed writer left are removed once it is ours."""
-        if self.lock is None:
+        if self.lock is None and self.world.is_main:
             self.lock = runs.lock_run(self.run.path, self.run.run_id)
             runs.remove_leftovers(self.run)
 
@@ -151,6 +149,8 @@ class Trainer:
         self.listeners.append(listener)
 
     def emit(self, kind: str, **fields: Any) -> None:
+        if not self.world.is_main:
+            return
         record = self.events.write(kind, **fields)
         for listener in self.listeners:
             listener(record)
@@ -204,10 +204,11 @@ class Trainer:
         Any error ends the run `failed` with its text, never `running` with a dead pid."""
         self.hold_lock()  # before the try: a refused second trainer must not touch run.json
         try:
-            self.run.device = str(self.device)
-            runs.write_info(self.run)
-            self._emit_start()
-            self.data.vocab.save(self.run.file(runs.VOCAB_FILE))
+            if self.world.is_main:
+                self.run.device = str(self.device)
+                runs.write_info(self.run)
+                self._emit_start()
+                self.data.vocab.save(self.run.file(runs.VOCAB_FILE))
             healthy = self.run_steps(self.train.steps - self.step)
             if healthy:
                 status, error = ("stopped" if self.stop_requested else "finished"), ""
@@ -216,7 +217,10 @@ class Trainer:
             if status == "finished" and self.step % self.train.eval_every:
                 self.evaluate()
         except BaseException as exc:  # an interrupt too: the process is about to end
-            self._finish("failed", f"{type(exc).__name__}: {exc}")
+            lost = distributed.lost_peer(exc)  # another process's failure, said plainly
+            self._finish("failed", str(lost) if lost else f"{type(exc).__name__}: {exc}")
+            if lost is not None:
+                raise lost from None
             raise
         self._finish(status, error)
         return status
@@ -229,7 +233,10 @@ class Trainer:
         window = LossWindow(started, self.device)
         parts = None
         last = min(self.step + count, self.train.steps)
-        while self.step < last and not self.stop_requested:
+        while self.step < last:
+            if distributed.any_rank(self.stop_requested):  # all ranks stop after one step
+                self.stop_requested = True
+                break
             batch = self.make_batch()
             parts = self.forward_loss(batch)
             self.optimizer_step(parts.total)
@@ -268,16 +275,21 @@ class Trainer:
             phase_end=self.train.phase_at(self.step)[1],
             torch=torch.__version__,
             threads=torch.get_num_threads(),
+            processes=self.world.size,
         )
 
     def maybe_log(self, window: LossWindow, started: float) -> bool:
         """Write a `step` event averaged over the window; False when the loss is not finite."""
-        values = window.averages()
-        if not math.isfinite(values["loss"]):
+        values = window.averages()  # rank 0's loss; the step updates from all ranks' mean
+        finite = math.isfinite(values["loss"])
+        self._counted, bad = distributed.count_all_ranks(self.meter, self._counted, not finite)
+        if bad:
             return False
         elapsed = time.monotonic() - started
         rates = self.meter.mark(elapsed)
         self.train_seconds = elapsed
+        if not self.world.is_main:
+            return True
         self.emit(
             "step",
             step=self.step,
@@ -299,21 +311,29 @@ class Trainer:
 
     def evaluate(self, batches: list[MaskedBatch] | None = None) -> dict[str, float] | None:
         """Held-out retrieval (`measures.retrieval_scores`), written as an `eval` event; other
-        `batches` (e.g. training phrases) are scored without one. None: nothing to score."""
-        result = retrieval_scores(
-            self.model, self._eval if batches is None else batches, self.device
-        )
-        if result is not None and batches is None:
-            self.emit("eval", step=self.step, **result)
+        `batches` (e.g. training phrases) are scored without one. None: nothing to score.
+        Under torchrun rank 0 scores the held-out set once while the others wait."""
+        result = None
+        if self.world.is_main or batches is not None:
+            scored = self._eval if batches is None else batches
+            result = retrieval_scores(self.model, scored, self.device)
+            if result is not None and batches is None:
+                self.emit("eval", step=self.step, **result)
+        if batches is None:
+            distributed.barrier()
         return result
 
     def save_checkpoint(self, loss: torch.Tensor | None) -> bool:
         """Save model + state atomically, unless the weights went non-finite (keep the last)."""
-        if loss is not None and not bool(torch.isfinite(loss)):
-            return False
-        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+        bad = loss is not None and not bool(torch.isfinite(loss))
+        bad = bad or not all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
+        if distributed.any_rank(bad):
             return False
         rng = {"sampler": self.sampler.get_state(), "torch": torch.get_rng_state()}
+        rng = distributed.gather_states(rng)  # every rank's data stream, saved by rank 0
+        if not self.world.is_main:
+            self.last_good_step = self.step
+            return True
         checkpoint.save_state(
             self.run.file(runs.STATE_FILE),
             self.model,
@@ -350,6 +370,8 @@ class Trainer:
     def _finish(self, status: str, error: str) -> None:
         """run.json and the `end` event say how the run ended, then the lock is let go."""
         try:
+            if not self.world.is_main:
+                return
             self.run.status = status
             self.run.error = error
             self.run.pid = None

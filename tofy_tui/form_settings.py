@@ -53,7 +53,9 @@ FIELDS: tuple[Field, ...] = (
     Field("log_every", "Log every", "steps between step events"),
     Field("eval_every", "Eval every", "steps between held-out evaluations"),
     Field("name", "Run name", "shown in run lists; optional", "text"),
+    Field("processes", "Processes", "data-parallel (torchrun): CPU gloo; GPU one per device"),
 )
+MAX_PROCESSES = 256
 FIELD_NAMES = tuple(f.name for f in FIELDS)
 # The fields a preset sets: choosing a preset fills exactly these.
 PRESET_FIELDS = tuple(
@@ -73,6 +75,7 @@ def config_values(config: RunConfig) -> dict[str, str]:
     values["pack"] = "on" if train.pack else "off"
     values["threads"] = str(train.threads) if train.threads else ""
     values["name"] = train.name
+    values["processes"] = "1"  # how to launch, not part of a run's config
     return {name: values[name] for name in FIELD_NAMES}
 
 
@@ -113,6 +116,7 @@ class FormCheck:
 
     config: RunConfig | None
     errors: dict[str, str] = field(default_factory=dict)
+    processes: int = 1  # training processes under torchrun (1: a plain child)
 
     @property
     def ok(self) -> bool:
@@ -151,7 +155,7 @@ def check_form(values: dict[str, str]) -> FormCheck:
         config.validate()
     except ConfigError as exc:
         return FormCheck(None, {_field_of(exc): str(exc)})
-    return FormCheck(config)
+    return FormCheck(config, processes=int(parsed["processes"]))  # type: ignore[call-overload]
 
 
 def _parse(spec: Field, raw: str) -> object:
@@ -186,6 +190,8 @@ def _parse(spec: Field, raw: str) -> object:
 
 def _check_alone(name: str, value: object) -> str:
     """The engine's message for one field set on an otherwise valid configuration."""
+    if name == "processes" and not 1 <= value <= MAX_PROCESSES:  # type: ignore[operator]
+        return f"processes must be 1 to {MAX_PROCESSES} (1 = one process, no torchrun)"
     try:
         if name in MODEL_FIELDS:
             base = {"dim": 1, "max_seq": 2, "layers": 1, "heads": 1, "max_vocab": 4}

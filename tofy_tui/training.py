@@ -36,10 +36,15 @@ STOP_GRACE_S = 30.0
 LIVENESS_EVERY_S = 1.0
 
 
-def train_command(config: RunConfig, run_id: str) -> list[str]:
+def train_command(config: RunConfig, run_id: str, processes: int = 1) -> list[str]:
     """`python -m tofy_core train …` for this configuration, from the engine's own writer of
-    `tofy train` arguments (the data last, after `--`)."""
-    return [sys.executable, "-m", "tofy_core", "train", *train_argv(config, run_id)]
+    `tofy train` arguments (the data last, after `--`); with several `processes`, launched
+    data-parallel through torchrun (`python -m torch.distributed.run`)."""
+    launch = [sys.executable]
+    if processes > 1:
+        launch += ["-m", "torch.distributed.run", "--standalone"]
+        launch += ["--nproc-per-node", str(processes)]
+    return [*launch, "-m", "tofy_core", "train", *train_argv(config, run_id)]
 
 
 def shell_command(command: list[str]) -> str:
@@ -176,10 +181,10 @@ class Launcher:
     def __post_init__(self) -> None:
         atexit.register(self.shutdown)
 
-    def start_training(self, config: RunConfig) -> TrainingChild:
-        """Train `config` in a child, as a new run."""
+    def start_training(self, config: RunConfig, processes: int = 1) -> TrainingChild:
+        """Train `config` in a child, as a new run (in `processes` under torchrun)."""
         run_id = runs.new_run_id(config.train.name)
-        return self.start(train_command(config, run_id), run_id)
+        return self.start(train_command(config, run_id, processes), run_id)
 
     def resume(self, run_id: str, steps: int | None = None) -> TrainingChild:
         """Continue an existing run in a child: the engine's `tofy resume` command line."""

@@ -4,14 +4,16 @@ console progress display, and turn Ctrl-C/SIGTERM into a clean `stopped` save.""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tofy_core import runs
+from tofy_core import paths, runs
 from tofy_core.cli.args import HelpFormatter, positive_int
 from tofy_core.cli.argv import add_train_arguments, config_from_args, presets_help
 from tofy_core.config import RunConfig, TrainConfig
@@ -31,6 +33,9 @@ from tofy_core.preflight import (
     fingerprint_file,
 )
 from tofy_core.progress import ConsoleProgress, ProgressPrinter
+
+if TYPE_CHECKING:
+    from tofy_core.distributed import World
 
 TRAIN_EPILOG = """examples:
   tofy train                               # the embedded corpus, the quick preset (~1 minute)
@@ -109,41 +114,67 @@ def run_training(
     """Check and build everything that can fail (device, data, model, initial weights), then
     create the run folder and train; returns the exit code and the run. A failure before the
     folder exists leaves nothing behind; one after it ends the run `failed`."""
+    from tofy_core import distributed
     from tofy_core.train import Trainer
 
     check_device(config.train.device)
     check_data_source(config.train.data)
     config.train.data = absolute_source(config.train.data)
+    world = distributed.current()
     info = runs.plan_run(config, run_id)
+    if world.active:  # every process trains into the run rank 0 planned
+        chosen = distributed.broadcast_text(info.run_id)
+        name = config.train.name or chosen
+        info = dataclasses.replace(info, run_id=chosen, path=paths.runs_dir() / chosen, name=name)
     vocab = Vocab.load(init_vocab) if init_vocab else None
     data = load_training_data(config, vocab, refresh)
-    if data.corpus.from_cache:
+    if data.corpus.from_cache and world.is_main:
         print(f"using cached dataset {data.corpus.source} ({data.corpus.path})", file=sys.stderr)
     config.train.data_bytes, config.train.data_sha256 = fingerprint_file(data.corpus.path)
     config.model.vocab_size = len(data.vocab)
-    trainer = Trainer(info, config, data, listeners=[ConsoleProgress()])
+    trainer = Trainer(info, config, data, listeners=_progress(world))
     if init_weights is not None:
         trainer.load_initial_weights(init_weights)
     with stop_on_signals(trainer):
-        runs.make_run_folder(info, config)
+        if world.is_main:
+            runs.make_run_folder(info, config)
         status = trainer.fit()
-    print_next_step(status, info)
+    if world.is_main:
+        print_next_step(status, info)
     return exit_code(status), info
 
 
+def _progress(world: World) -> list:
+    """The console display, shown by rank 0 alone."""
+    return [ConsoleProgress()] if world.is_main else []
+
+
 def load_training_data(config: RunConfig, vocab=None, refresh: bool = False):
-    """The run's data, with a progress line while a hub: dataset is converted."""
-    printer = ProgressPrinter(f"converting {config.train.data}")
+    """The run's data, with a progress line while a hub: dataset is converted. Under torchrun
+    rank 0 reads (and caches) it first, then the others read the cache."""
+    from tofy_core import distributed
+
+    world = distributed.current()
+    if not world.is_main:
+        distributed.barrier()
+    printer = ProgressPrinter(f"converting {config.train.data}") if world.is_main else None
     try:
         return prepare_data(config, vocab=vocab, refresh=refresh, progress=printer)
     finally:
-        printer.close()
+        if printer is not None:
+            printer.close()
+        if world.is_main:
+            distributed.barrier()
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from tofy_core import distributed
+
     config = config_from_args(args)
-    code, info = run_training(config, args.run_id, refresh=args.refresh)
-    print(f"run folder: {info.path}")
+    with distributed.session(config.train.device) as world:
+        code, info = run_training(config, args.run_id, refresh=args.refresh)
+    if world.is_main:
+        print(f"run folder: {info.path}")
     return code
 
 
@@ -170,9 +201,11 @@ def resume_trainer(
     size and sha256; `data` says where a moved file is now). `steps`, a new total, makes the
     rest a new schedule phase; without it the run continues exactly. Only once every check
     has passed is the run marked running and its new config written."""
+    from tofy_core import distributed
     from tofy_core.train import Trainer
 
-    if info.is_live:
+    world = distributed.current()
+    if info.is_live and world.is_main:  # the others may already see rank 0's own pid
         raise TofyError(f"run {info.run_id} is still training (pid {info.pid})")
     if not info.file(runs.STATE_FILE).is_file():
         raise TofyError(f"run {info.run_id} has no saved state to resume from")
@@ -191,7 +224,7 @@ def resume_trainer(
     vocab = Vocab.load(info.file(runs.VOCAB_FILE))
     loaded = load_training_data(config, vocab)
     _check_same_data(info, config.train, loaded.corpus)
-    trainer = Trainer(info, config, loaded, listeners=listeners)
+    trainer = Trainer(info, config, loaded, listeners=listeners if world.is_main else [])
     try:
         trainer.resume_from_files()  # takes the run's lock: a second trainer stops here
         if trainer.step >= config.train.steps:
@@ -204,8 +237,9 @@ def resume_trainer(
         raise
     info.status, info.pid, info.error, info.steps = "running", os.getpid(), "", config.train.steps
     info.dataset = config.train.data or "(default corpus)"
-    runs.write_config(info, config)
-    runs.write_info(info)
+    if world.is_main:  # after the Trainer: every rank has read the config by now (DDP's sync)
+        runs.write_config(info, config)
+        runs.write_info(info)
     return trainer
 
 
@@ -247,10 +281,14 @@ def _check_same_data(info: runs.RunInfo, train: TrainConfig, corpus) -> None:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from tofy_core import distributed
+
     info = runs.open_run(args.run)
-    trainer = resume_trainer(info, args.steps, args.data, listeners=[ConsoleProgress()])
-    with stop_on_signals(trainer):
-        status = trainer.fit()
-    print(f"run folder: {info.path}")
-    print_next_step(status, info)
+    with distributed.session(runs.read_config(info).train.device) as world:
+        trainer = resume_trainer(info, args.steps, args.data, listeners=[ConsoleProgress()])
+        with stop_on_signals(trainer):
+            status = trainer.fit()
+    if world.is_main:
+        print(f"run folder: {info.path}")
+        print_next_step(status, info)
     return exit_code(status)

@@ -174,7 +174,7 @@ class TrainScreen(Screen):
             self.notify("Checking for a CUDA GPU before starting…", title="Start")
             return
         try:
-            child = self.launcher.start_training(check.config)
+            child = self.launcher.start_training(check.config, check.processes)
         except TofyError as exc:
             self.notify(str(exc), title="Could not start", severity="error", markup=False)
             return

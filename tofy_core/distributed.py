@@ -6,6 +6,7 @@ returns its input, and single-process training is untouched."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import warnings
@@ -102,6 +103,7 @@ def session(device: str) -> Iterator[World]:
         yield _world
     finally:
         _world, _control = World(), None
+        gc.collect()  # DDP wrappers in reference cycles go before their group does
         dist.destroy_process_group()
 
 

@@ -280,14 +280,20 @@ def _check_same_data(info: runs.RunInfo, train: TrainConfig, corpus) -> None:
     )
 
 
+def _resume_and_fit(info: runs.RunInfo, args: argparse.Namespace) -> str:
+    """Resume and train; the trainer (and its DDP wrapper) is gone when this returns, before
+    the process group closes: a wrapper outliving its group aborts the process at exit."""
+    trainer = resume_trainer(info, args.steps, args.data, listeners=[ConsoleProgress()])
+    with stop_on_signals(trainer):
+        return trainer.fit()
+
+
 def cmd_resume(args: argparse.Namespace) -> int:
     from tofy_core import distributed
 
     info = runs.open_run(args.run)
     with distributed.session(runs.read_config(info).train.device) as world:
-        trainer = resume_trainer(info, args.steps, args.data, listeners=[ConsoleProgress()])
-        with stop_on_signals(trainer):
-            status = trainer.fit()
+        status = _resume_and_fit(info, args)
     if world.is_main:
         print(f"run folder: {info.path}")
         print_next_step(status, info)

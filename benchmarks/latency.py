@@ -17,8 +17,9 @@ usable against a bare Textual app (terminal.py), measured in the same run.
   the app, so Pilot's own waiting is not counted.
 - TUI start-up, in a real terminal and headless: see terminal.py.
 
-    python benchmarks/latency.py            # about a minute
-    python benchmarks/latency.py --quick    # fewer queries and launches: a smoke run
+    python benchmarks/latency.py              # about a minute
+    python benchmarks/latency.py --quick      # fewer queries and launches: a smoke run
+    python benchmarks/latency.py --tui-only   # tofy-tui's start-up only (~20 s)
 """
 
 from __future__ import annotations
@@ -237,6 +238,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--diff-only", action="store_true", help="only the diff query and Diff screen figures"
     )
+    parser.add_argument(
+        "--tui-only",
+        action="store_true",
+        help="only tofy-tui's start-up against a bare Textual app (no model is trained)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.queries, args.launches = 40, 2
@@ -244,7 +250,13 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--queries and --launches must be positive")
     if sys.platform == "win32":
         sys.exit("latency.py measures the TUI on a POSIX pseudo-terminal: run it on Linux/macOS")
+    if args.diff_only and args.tui_only:
+        parser.error("--diff-only and --tui-only leave nothing to measure together")
     home = use_temporary_home()
+    if args.tui_only:
+        print(f"# Latency, {environment_line()}", flush=True)
+        print_terminal_tables(args.launches)
+        return
     run_id, lines = make_model(home)  # (a trainer sets torch's threads: report them after)
     print(f"# Latency, {environment_line()}", flush=True)
     from tofy_core.config import ModelConfig

@@ -41,7 +41,7 @@ async def test_a_run_from_elsewhere_appears_stops_and_resumes(tiny_corpus):
             await pilot.press("d")
             assert "still training" in notes(app)
             assert (paths.runs_dir() / "live").is_dir()
-            await pilot.press("x")
+            await pilot.press("x", "y")  # started elsewhere: stopping it asks first
             await wait_until(pilot, lambda: screen.shown[0].status == "stopped", "it stopped")
             assert trainer.wait(30) == EXIT_INTERRUPTED  # stopped and saved
         finally:

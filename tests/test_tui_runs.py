@@ -144,7 +144,7 @@ async def test_watch_a_run_started_headless_elsewhere(tiny_corpus):
             await wait_until(pilot, lambda: screen.history.last_step is not None, "its steps")
             assert screen.history.start is not None  # read from the beginning of the file
             assert not screen.query_one("#start", Button).disabled  # watching blocks nothing
-            await pilot.press("x")  # stop works on a run we did not start, too
+            await pilot.press("x", "y")  # stop works on a run we did not start, once confirmed
             await wait_until(pilot, lambda: screen.status == "stopped", "the stop")
         assert process.wait(30) == EXIT_INTERRUPTED  # stopped and saved
     finally:

@@ -22,7 +22,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 import tofy_core
-from tofy_tui.commands import TofyCommands
+from tofy_tui import ui_state
+from tofy_tui.commands import ScreenKeys, TofyCommands
 from tofy_tui.screens.train import TrainScreen
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ class TofyApp(App):
         "diff": _diff_screen,
     }
     DEFAULT_MODE = "train"
-    COMMANDS = App.COMMANDS | {TofyCommands}
+    COMMANDS = App.COMMANDS | {TofyCommands, ScreenKeys}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "switch_mode('train')", "Train", id="app.train"),
         Binding("2", "switch_mode('models')", "Models", id="app.models"),
@@ -92,6 +93,7 @@ class TofyApp(App):
             self.stylesheet.read(PANES_CSS)
 
     def on_mount(self) -> None:
+        ui_state.attach_theme(self)  # the last session's theme, and any change remembered
         if not self.is_headless:  # a terminal closing or `kill` must not orphan the child
             loop = asyncio.get_running_loop()
             for sig, handler in ((signal.SIGTERM, self.exit), (signal.SIGHUP, self._hung_up)):
@@ -126,11 +128,15 @@ class TofyApp(App):
         self.load_panes_css()
         if isinstance(self.screen, HelpScreen):
             return
-        sections = [
-            ("Everywhere", list(self.BINDINGS)),
-            (f"{self.screen.SUB_TITLE} screen", list(self.screen.BINDINGS)),
-        ]
-        self.push_screen(HelpScreen(sections))
+        self.push_screen(HelpScreen.for_screen(self, self.screen))
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """The palette's Screenshot: saved under the data folder, its path notified."""
+        from tofy_tui.screenshot import save_screenshot
+
+        return save_screenshot(self, filename, path)
 
     async def action_quit(self) -> None:
         from tofy_tui.screens.quit import QuitScreen

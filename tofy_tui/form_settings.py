@@ -18,7 +18,7 @@ from tofy_core.config import (
     default_threads,
     preset_config,
 )
-from tofy_core.errors import ConfigError
+from tofy_core.errors import ConfigError, TofyError
 from tofy_tui.data_probe import data_problem
 
 MODEL_FIELDS = ("dim", "max_seq", "layers", "heads", "max_vocab")
@@ -26,21 +26,23 @@ MODEL_FIELDS = ("dim", "max_seq", "layers", "heads", "max_vocab")
 
 @dataclass(frozen=True)
 class Field:
-    """One input of the form: its key (the config attribute), label and help line."""
+    """One input of the form: its key (the config attribute), label and help line; advanced
+    ones sit in the form's collapsed Advanced section."""
 
     name: str
     label: str
     help: str
     kind: str = "int"  # int | auto_int (empty = 0) | float | text | choice | data
     choices: tuple[str, ...] = ()
+    advanced: bool = False
 
 
+ON_OFF = ("on", "off")
+OFF_ON = ("off", "on")
 FIELDS: tuple[Field, ...] = (
     Field("data", "Data", "empty = built-in corpus; a file, hub:<id>", "data"),
-    Field("preset", "Preset", "fills the sizes and schedule below", "choice", tuple(PRESETS)),
     Field("steps", "Steps", "optimizer steps"),
     Field("batch", "Batch", "phrases (lines) per step, not tokens"),
-    Field("pack", "Pack", "on: phrases share rows, no compute on padding", "choice", ("on", "off")),
     Field("dim", "Dim", "embedding width"),
     Field("max_seq", "Max seq", "tokens per phrase"),
     Field("layers", "Layers", "transformer blocks"),
@@ -48,15 +50,34 @@ FIELDS: tuple[Field, ...] = (
     Field("max_vocab", "Max vocab", "vocabulary cap"),
     Field("lr", "LR", "peak learning rate", "float"),
     Field("device", "Device", "auto picks CUDA when present", "choice", DEVICES),
-    Field("threads", "Threads", "CPU threads; empty = every core but one, at most 8", "auto_int"),
-    Field("seed", "Seed", "random seed"),
-    Field("log_every", "Log every", "steps between step events"),
     Field("eval_every", "Eval every", "steps between held-out evaluations"),
     Field("name", "Run name", "shown in run lists; optional", "text"),
     Field("processes", "Processes", "data-parallel (torchrun): CPU gloo; GPU one per device"),
+    # The Advanced section, collapsed: every other `tofy train` option.
+    *(
+        Field(*spec, advanced=True)
+        for spec in (
+            ("preset", "Preset", "fills the sizes and schedule", "choice", tuple(PRESETS)),
+            ("pack", "Pack", "on: phrases share rows, no compute on padding", "choice", ON_OFF),
+            ("threads", "Threads", "CPU threads; empty = all cores but one, ≤ 8", "auto_int"),
+            ("seed", "Seed", "seeds weights, data order and masks"),
+            ("log_every", "Log every", "steps between step events"),
+            ("checkpoint_every", "Save every", "steps between saves (a stop always saves)"),
+            ("masks_per_seq", "Masks/seq", "masked words per phrase; 0 = 15% (at least 1)"),
+            ("negatives", "Negatives", "0 = every vocabulary word; N = N sampled"),
+            ("lowercase", "Lowercase", "on: lowercase all text (kept)", "choice", ON_OFF),
+            ("compile", "Compile", "torch.compile the model: slower start", "choice", OFF_ON),
+            ("refresh", "Refresh", "on: rebuild a cached hub: dataset first", "choice", OFF_ON),
+            ("run_id", "Run folder", "the run's folder name; empty = dated", "text"),
+        )
+    ),
 )
 MAX_PROCESSES = 256
 FIELD_NAMES = tuple(f.name for f in FIELDS)
+ADVANCED = tuple(f.name for f in FIELDS if f.advanced)
+LABELS = {f.name: f.label for f in FIELDS}
+# How to launch this once, not settings worth keeping for the next run.
+ONE_OFF = ("refresh", "run_id")
 # The fields a preset sets: choosing a preset fills exactly these.
 PRESET_FIELDS = tuple(
     name
@@ -71,12 +92,52 @@ def config_values(config: RunConfig) -> dict[str, str]:
     values = {name: str(getattr(model, name)) for name in MODEL_FIELDS}
     for name in ("data", "steps", "batch", "lr", "device", "seed", "log_every", "eval_every"):
         values[name] = str(getattr(train, name))
+    for name in ("checkpoint_every", "masks_per_seq", "negatives"):
+        values[name] = str(getattr(train, name))
     values["preset"] = train.preset
-    values["pack"] = "on" if train.pack else "off"
+    values["pack"] = _on_off(train.pack)
+    values["lowercase"] = _on_off(model.lowercase)
+    values["compile"] = _on_off(train.compile)
     values["threads"] = str(train.threads) if train.threads else ""
     values["name"] = train.name
-    values["processes"] = "1"  # how to launch, not part of a run's config
+    # how to launch, not part of a run's config
+    values.update(processes="1", refresh="off", run_id="")
     return {name: values[name] for name in FIELD_NAMES}
+
+
+def _on_off(flag: bool) -> str:
+    return "on" if flag else "off"
+
+
+def run_values(config: RunConfig, current: dict[str, str]) -> dict[str, str]:
+    """The form filled from a run's configuration ("Load settings from run…"): its settings,
+    with how to launch kept from the form (processes) and the one-off options cleared. A run
+    made without a preset keeps the form's preset choice."""
+    values = config_values(config)
+    values["processes"] = current.get("processes", DEFAULTS["processes"])
+    if values["preset"] not in PRESETS:
+        values["preset"] = current.get("preset", DEFAULTS["preset"])
+    return values
+
+
+def remembered(values: dict[str, str]) -> dict[str, str]:
+    """The form's values worth keeping for the next session (not the one-off options)."""
+    return {name: value for name, value in values.items() if name not in ONE_OFF}
+
+
+def restored(stored: dict[str, str]) -> dict[str, str]:
+    """Remembered values the form can show: known fields, and for a choice one of its
+    choices (an old or hand-edited file may hold anything)."""
+    specs = {spec.name: spec for spec in FIELDS}
+    kept = {}
+    for name, value in stored.items():
+        spec = specs.get(name)
+        if spec is None or name in ONE_OFF or not isinstance(value, str):
+            continue
+        if spec.choices and value not in spec.choices:
+            continue
+        kept[name] = value
+    return kept
 
 
 def preset_values(name: str) -> dict[str, str]:
@@ -117,6 +178,8 @@ class FormCheck:
     config: RunConfig | None
     errors: dict[str, str] = field(default_factory=dict)
     processes: int = 1  # training processes under torchrun (1: a plain child)
+    refresh: bool = False  # rebuild a cached hub: dataset first
+    run_id: str = ""  # the run's folder name; "" = a dated one
 
     @property
     def ok(self) -> bool:
@@ -148,6 +211,9 @@ def check_form(values: dict[str, str]) -> FormCheck:
     data_error = data_problem(str(parsed.get("data", "")))
     if data_error:
         errors["data"] = data_error
+    run_id_error = _run_id_problem(str(parsed.get("run_id", "")))
+    if run_id_error:
+        errors["run_id"] = run_id_error
     if errors:
         return FormCheck(None, errors)
     config = _build(parsed)
@@ -155,7 +221,27 @@ def check_form(values: dict[str, str]) -> FormCheck:
         config.validate()
     except ConfigError as exc:
         return FormCheck(None, {_field_of(exc): str(exc)})
-    return FormCheck(config, processes=int(parsed["processes"]))  # type: ignore[call-overload]
+    return FormCheck(
+        config,
+        processes=int(parsed["processes"]),  # type: ignore[call-overload]
+        refresh=parsed["refresh"] == "on",
+        run_id=str(parsed["run_id"]),
+    )
+
+
+def _run_id_problem(run_id: str) -> str:
+    """Why this folder name cannot be a new run's ("" when it can, or is empty: dated)."""
+    if not run_id:
+        return ""
+    from tofy_core import paths
+    from tofy_core.runs import check_run_id
+
+    try:
+        check_run_id(run_id)
+        exists = (paths.runs_dir() / run_id).exists()
+    except TofyError as exc:
+        return str(exc)
+    return f"a run named {run_id!r} already exists: pick another name" if exists else ""
 
 
 def _parse(spec: Field, raw: str) -> object:
@@ -188,6 +274,20 @@ def _parse(spec: Field, raw: str) -> object:
     return raw
 
 
+TRAIN_CHECKED = (
+    "steps",
+    "batch",
+    "lr",
+    "device",
+    "threads",
+    "log_every",
+    "eval_every",
+    "checkpoint_every",
+    "masks_per_seq",
+    "negatives",
+)
+
+
 def _check_alone(name: str, value: object) -> str:
     """The engine's message for one field set on an otherwise valid configuration."""
     if name == "processes" and not 1 <= value <= MAX_PROCESSES:  # type: ignore[operator]
@@ -199,7 +299,7 @@ def _check_alone(name: str, value: object) -> str:
             if name == "heads" and isinstance(value, int) and value > 0:
                 base["dim"] = value
             ModelConfig(**base).validate()
-        elif name in ("steps", "batch", "lr", "device", "threads", "log_every", "eval_every"):
+        elif name in TRAIN_CHECKED:
             TrainConfig(**{name: value}).validate()
     except ConfigError as exc:
         return str(exc)
@@ -212,7 +312,10 @@ def _field_of(exc: ConfigError) -> str:
 
 
 def _build(parsed: dict[str, object]) -> RunConfig:
-    model = ModelConfig(**{name: parsed[name] for name in MODEL_FIELDS})  # type: ignore[arg-type]
+    model = ModelConfig(
+        **{name: parsed[name] for name in MODEL_FIELDS},  # type: ignore[arg-type]
+        lowercase=parsed["lowercase"] == "on",
+    )
     train = TrainConfig(
         data=str(parsed["data"]),
         steps=int(parsed["steps"]),  # type: ignore[call-overload]
@@ -226,5 +329,9 @@ def _build(parsed: dict[str, object]) -> RunConfig:
         threads=int(parsed["threads"]),  # type: ignore[call-overload]
         preset=str(parsed["preset"]),
         pack=parsed["pack"] == "on",
+        checkpoint_every=int(parsed["checkpoint_every"]),  # type: ignore[call-overload]
+        masks_per_seq=int(parsed["masks_per_seq"]),  # type: ignore[call-overload]
+        negatives=int(parsed["negatives"]),  # type: ignore[call-overload]
+        compile=parsed["compile"] == "on",
     )
     return RunConfig(model, train)

@@ -1,5 +1,6 @@
-"""A run's history as the monitor shows it: every event kept, series smoothed and
-downsampled to a few hundred points for the plots."""
+"""A run's history as the monitor shows it: every numeric field of every step and eval event
+(so any of them can be plotted), at most a few thousand points per series however long the run
+(tofy_tui/points.py), smoothed and downsampled to a few hundred points for the plots."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from tofy_core.config import TrainConfig
 from tofy_core.progress import real_rate
+from tofy_tui.points import Points
 
 MAX_POINTS = 300
 MIB = 1024 * 1024
@@ -24,6 +26,9 @@ STEP_KEYS = (
     "tokens_per_s",
 )
 MEMORY_KEYS = ("mem_rss", "mem_allocated", "mem_reserved", "mem_peak")
+EVAL_KEYS = ("top1", "top10", "mean_rank")
+X_KEYS = {"event", "step", "steps", "time"}  # the x axis and bookkeeping, never plotted
+SMOOTHING = (0.0, 0.6, 0.9)  # EMA weights the monitor cycles through (0: raw values)
 LOSS_PARTS = ("mse", "ce", "align")  # each weighted by TrainConfig's `<part>_weight`
 
 
@@ -34,7 +39,6 @@ class Series:
     label: str
     xs: list[float]
     ys: list[float]
-    right: bool = False  # drawn against the right-hand axis
 
 
 def _number(value: Any) -> float:
@@ -50,14 +54,25 @@ def downsample(xs: list[float], ys: list[float], limit: int = MAX_POINTS):
     if len(xs) <= limit:
         return list(xs), list(ys)
     out_x, out_y = [], []
-    size = len(xs) / limit
     for bucket in range(limit):
-        lo, hi = int(bucket * size), int((bucket + 1) * size)
+        lo, hi = bucket * len(xs) // limit, (bucket + 1) * len(xs) // limit
         values = [y for y in ys[lo:hi] if math.isfinite(y)]
         if values:
             out_x.append(xs[hi - 1])
             out_y.append(sum(values) / len(values))
     return out_x, out_y
+
+
+def _numeric(value: Any) -> bool:
+    """A field worth plotting: a number (not a flag), or NaN/inf written as text."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int | float) or value in ("nan", "inf", "-inf")
+
+
+def ema_span(weight: float) -> float:
+    """The `smooth` span of an EMA weight w (TensorBoard's slider): new = w·old + (1-w)·y."""
+    return 2.0 / (1.0 - weight) - 1.0
 
 
 def smooth(ys: list[float], span: float | None = None) -> list[float]:
@@ -79,6 +94,11 @@ def _finite(xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def _fields(event: dict[str, Any]) -> dict[str, float]:
+    """An event's plottable numbers (NaN/inf written as text included)."""
+    return {k: _number(v) for k, v in event.items() if k not in X_KEYS and _numeric(v)}
+
+
 @dataclass
 class RunHistory:
     """Everything a run has reported so far."""
@@ -86,12 +106,26 @@ class RunHistory:
     start: dict[str, Any] | None = None
     last_step: dict[str, Any] | None = None
     end: dict[str, Any] | None = None
-    steps: list[float] = field(default_factory=list)
-    values: dict[str, list[float]] = field(default_factory=dict)
-    eval_steps: list[float] = field(default_factory=list)
-    evals: dict[str, list[float]] = field(default_factory=dict)
+    step_points: Points = field(default_factory=lambda: Points((*STEP_KEYS, *MEMORY_KEYS)))
+    eval_points: Points = field(default_factory=lambda: Points(EVAL_KEYS))
     last_eval: dict[str, Any] | None = None
     version: int = 0
+
+    @property
+    def steps(self) -> list[float]:
+        return self.step_points.xs
+
+    @property
+    def values(self) -> dict[str, list[float]]:
+        return self.step_points.ys
+
+    @property
+    def eval_steps(self) -> list[float]:
+        return self.eval_points.xs
+
+    @property
+    def evals(self) -> dict[str, list[float]]:
+        return self.eval_points.ys
 
     def add(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
@@ -100,31 +134,18 @@ class RunHistory:
             self.start, self.end = event, None
             resumed = event.get("resumed_from")
             if isinstance(resumed, int) and not isinstance(resumed, bool):
-                self._forget_after(resumed)
+                # A resume restarts at its checkpoint's step: points logged after it by the
+                # session that was stopped or killed are replaced, never drawn twice.
+                self.step_points.forget_after(resumed)
+                self.eval_points.forget_after(resumed)
         elif kind == "step":
             self.last_step = event
-            self.steps.append(_number(event.get("step")))
-            for key in (*STEP_KEYS, *MEMORY_KEYS):
-                self.values.setdefault(key, []).append(_number(event.get(key)))
+            self.step_points.add(_number(event.get("step")), _fields(event))
         elif kind == "eval":
             self.last_eval = event
-            self.eval_steps.append(_number(event.get("step")))
-            for key in ("top1", "top10", "mean_rank"):
-                self.evals.setdefault(key, []).append(_number(event.get(key)))
+            self.eval_points.add(_number(event.get("step")), _fields(event))
         elif kind == "end":
             self.end = event
-
-    def _forget_after(self, step: int) -> None:
-        """A resume restarts at its checkpoint's step: points logged after it by the session
-        that was stopped or killed are replaced by the new session's, never drawn twice."""
-        kept = sum(1 for s in self.steps if s <= step)
-        del self.steps[kept:]
-        for series in self.values.values():
-            del series[kept:]
-        kept = sum(1 for s in self.eval_steps if s <= step)
-        del self.eval_steps[kept:]
-        for series in self.evals.values():
-            del series[kept:]
 
     def extend(self, events: list[dict[str, Any]]) -> None:
         for event in events:
@@ -145,7 +166,8 @@ class RunHistory:
     def step(self) -> int:
         if self.end is not None and isinstance(self.end.get("step"), int):
             return self.end["step"]
-        return int(self.steps[-1]) if self.steps else 0
+        step = _number((self.last_step or {}).get("step"))
+        return int(step) if math.isfinite(step) else 0
 
     def weights(self) -> dict[str, float]:
         """The loss parts' weights the run trained with (the engine's defaults when its start
@@ -183,30 +205,47 @@ class RunHistory:
 
     # ---------------------------------------------------------------- plot series
 
-    def _series(self, label: str, key: str, scale: float = 1.0, smoothed: bool = False):
-        ys = [y * scale for y in self.values.get(key, [])]
-        if smoothed:
-            ys = smooth(ys)
-        xs, ys = downsample(*_finite(self.steps, ys))
-        return Series(label, xs, ys)
+    def metric_names(self) -> list[str]:
+        """Every numeric field the run's events carry: step fields by name, eval fields as
+        `eval/<name>` (as the Models screen's comparison names them)."""
+        names = [k for k in self.values if any(map(math.isfinite, self.step_points.series(k)[1]))]
+        evals = self.eval_points
+        names += [f"eval/{k}" for k in evals.ys if any(map(math.isfinite, evals.series(k)[1]))]
+        return names
 
-    def loss_series(self) -> list[Series]:
+    def series(self, name: str, smoothing: float = 0.0, scale: float = 1.0, label: str = ""):
+        """One metric by `metric_names` name; step metrics smoothed with the EMA weight
+        `smoothing` (eval points are few and each one counts: never smoothed)."""
+        if name.startswith("eval/"):
+            xs, values = self.eval_points.series(name.removeprefix("eval/"))
+            smoothing = 0.0
+        else:
+            xs, values = self.step_points.series(name)
+        ys = [y * scale for y in values]
+        if smoothing > 0:
+            ys = smooth(ys, ema_span(smoothing))
+        xs, ys = downsample(*_finite(xs, ys))
+        return Series(label or name, xs, ys)
+
+    def _series(self, label: str, key: str, scale: float = 1.0, smoothing: float = 0.0):
+        return self.series(key, smoothing, scale, label)
+
+    def loss_series(self, smoothing: float = SMOOTHING[1]) -> list[Series]:
         """Total loss and its weighted parts (they add up to the total), smoothed."""
         weights = self.weights()
-        lines = [self._series("total", "loss", smoothed=True)]
+        lines = [self._series("total", "loss", smoothing=smoothing)]
         for part in ("ce", "mse", "align"):
             label = f"{part}×{weights[part]:g}"
-            lines.append(self._series(label, part, weights[part], smoothed=True))
+            lines.append(self._series(label, part, weights[part], smoothing=smoothing))
         return lines
 
-    def accuracy_series(self) -> list[Series]:
-        """Held-out top-1/top-10 retrieval (eval events) and the training accuracy."""
-        lines = []
-        for key, label in (("top1", "held-out top-1"), ("top10", "held-out top-10")):
-            xs, ys = downsample(*_finite(self.eval_steps, self.evals.get(key, [])))
-            lines.append(Series(label, xs, [y * 100 for y in ys]))
-        train = self._series("train acc", "accuracy", 100.0, smoothed=True)
-        return [*lines, train]
+    def accuracy_series(self, smoothing: float = SMOOTHING[1]) -> list[Series]:
+        """Held-out top-1/top-10 retrieval (eval events) and the training accuracy, in %."""
+        lines = [
+            self.series(f"eval/{key}", scale=100.0, label=label)
+            for key, label in (("top1", "held-out top-1"), ("top10", "top-10"))
+        ]
+        return [*lines, self._series("train", "accuracy", 100.0, smoothing)]
 
     def memory_series(self) -> tuple[str, list[Series]]:
         """Memory in MiB: CUDA allocated and reserved on a GPU, process RSS on CPU."""
@@ -218,9 +257,3 @@ class RunHistory:
         if self.memory_kind == "rss":
             return "process RSS, CPU (MiB)", [self._series("RSS", "mem_rss", 1 / MIB)]
         return "memory (MiB)", []
-
-    def schedule_series(self) -> list[Series]:
-        """Learning rate (left axis) and EMA momentum (right axis)."""
-        lr = self._series("lr", "lr")
-        momentum = self._series("momentum", "momentum")
-        return [lr, Series(momentum.label, momentum.xs, momentum.ys, right=True)]

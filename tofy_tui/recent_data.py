@@ -1,25 +1,17 @@
 """The data sources recently trained on, offered again by the form and the data picker; kept
-in the config folder's tui.json, newest first."""
+newest first in the remembered state (ui_state.py's tui.json). Only our own runs that reached
+their first training step add to it (run_watch.py), so data that failed is never offered."""
 
 from __future__ import annotations
 
-import contextlib
-import json
+from tofy_tui import ui_state
+from tofy_tui.ui_state import RECENT_LIMIT
 
-from tofy_core import paths
-from tofy_core.fsutil import atomic_write_json
-
-RECENT_FILE = "tui.json"
-RECENT_LIMIT = 10
+__all__ = ["RECENT_LIMIT", "recent_data", "remember_data"]
 
 
 def recent_data() -> list[str]:
-    try:
-        data = json.loads((paths.config_dir() / RECENT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    items = data.get("recent_data", []) if isinstance(data, dict) else []
-    return [item for item in items if isinstance(item, str) and item][:RECENT_LIMIT]
+    return ui_state.read().recent_data
 
 
 def remember_data(source: str) -> None:
@@ -27,5 +19,4 @@ def remember_data(source: str) -> None:
     if not source:
         return
     items = [source, *(item for item in recent_data() if item != source)][:RECENT_LIMIT]
-    with contextlib.suppress(OSError):
-        atomic_write_json(paths.config_dir() / RECENT_FILE, {"recent_data": items})
+    ui_state.update(recent_data=items)

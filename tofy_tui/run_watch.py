@@ -3,8 +3,10 @@ with `tofy train` elsewhere, its events so far, and where it is in its life:
 
     starting → running → (stopping →) finished | stopped | failed | interrupted
 
-A run started elsewhere begins at `running`. The screen's worker runs `tail`; the screen feeds
-what it posts back in and renders what this object says; nothing here draws."""
+A run started elsewhere begins at `running`; a replay (a run that is not training) begins at
+its final status and its whole metrics.jsonl is read once. The screen's worker runs `tail`;
+the screen feeds what it posts back in and renders what this object says; nothing here
+draws."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from textual.worker import get_current_worker
 
 from tofy_core import paths, runs
 from tofy_core.errors import TofyError
+from tofy_core.events import read_events
 from tofy_tui.history import RunHistory
 from tofy_tui.messages import RunEnd, RunEnded, RunEvents
 from tofy_tui.recent_data import remember_data
@@ -41,8 +44,10 @@ class WatchedRun:
     status: str = ""
     history: RunHistory = field(default_factory=RunHistory)
     drawn: int = -1  # the history version the plots show
+    replay: bool = False  # not training: its curves are read once, nothing is tailed
 
     def __post_init__(self) -> None:
+        self.replay = bool(self.status) and self.status not in ACTIVE
         self.status = self.status or ("starting" if self.child is not None else "running")
 
     @property
@@ -109,6 +114,9 @@ class WatchedRun:
     def tail(self, post: Callable[[Message], object]) -> None:
         """A worker's loop: post the run's new events every POLL_S until it ends or the
         worker is cancelled."""
+        if self.replay:
+            self._replay(post)
+            return
         worker = get_current_worker()
         tail = RunTail(self.run_dir, self.child)
         while not worker.is_cancelled:
@@ -121,3 +129,32 @@ class WatchedRun:
                 post(RunEnded(self.run_id, end))
                 return
             time.sleep(POLL_S)
+
+    def _replay(self, post: Callable[[Message], object]) -> None:
+        """A finished, stopped, failed or interrupted run: every event once, through the
+        engine's validated reader (a damaged line is left out, a resume's replaced steps
+        too)."""
+        events = read_events(self.run_dir / runs.METRICS_FILE)
+        for first in range(0, len(events), EVENT_BATCH):
+            post(RunEvents(self.run_id, events[first : first + EVENT_BATCH]))
+
+
+def pickable_runs() -> list[runs.RunInfo]:
+    """Runs the monitor can show: the ones training now first, then every other run that
+    logged events (finished, stopped, failed, interrupted), newest first."""
+    found = [
+        info
+        for info in runs.list_runs()
+        if not info.path.is_symlink() and info.file(runs.METRICS_FILE).is_file()
+    ]
+    return sorted(found, key=lambda info: not info.is_live)  # stable: newest first in each
+
+
+def replay_status(run_id: str) -> str:
+    """'' when the run is training now (watch it live), else its status to replay it with
+    (`interrupted` for a trainer that died without saying; `damaged` when run.json is)."""
+    try:
+        info = runs.read_info(paths.runs_dir() / run_id)
+    except TofyError:
+        return "damaged"
+    return "" if info.is_live else info.shown_status

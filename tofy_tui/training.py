@@ -36,15 +36,19 @@ STOP_GRACE_S = 30.0
 LIVENESS_EVERY_S = 1.0
 
 
-def train_command(config: RunConfig, run_id: str, processes: int = 1) -> list[str]:
+def train_command(
+    config: RunConfig, run_id: str, processes: int = 1, refresh: bool = False
+) -> list[str]:
     """`python -m tofy_core train …` for this configuration, from the engine's own writer of
     `tofy train` arguments (the data last, after `--`); with several `processes`, launched
-    data-parallel through torchrun (`python -m torch.distributed.run`)."""
+    data-parallel through torchrun (`python -m torch.distributed.run`); `refresh` rebuilds a
+    cached hub: dataset first."""
     launch = [sys.executable]
     if processes > 1:
         launch += ["-m", "torch.distributed.run", "--standalone"]
         launch += ["--nproc-per-node", str(processes)]
-    return [*launch, "-m", "tofy_core", "train", *train_argv(config, run_id)]
+    first = ["--refresh"] if refresh else []
+    return [*launch, "-m", "tofy_core", "train", *first, *train_argv(config, run_id)]
 
 
 def shell_command(command: list[str]) -> str:
@@ -181,10 +185,13 @@ class Launcher:
     def __post_init__(self) -> None:
         atexit.register(self.shutdown)
 
-    def start_training(self, config: RunConfig, processes: int = 1) -> TrainingChild:
-        """Train `config` in a child, as a new run (in `processes` under torchrun)."""
-        run_id = runs.new_run_id(config.train.name)
-        return self.start(train_command(config, run_id, processes), run_id)
+    def start_training(
+        self, config: RunConfig, processes: int = 1, run_id: str = "", refresh: bool = False
+    ) -> TrainingChild:
+        """Train `config` in a child, as a new run (in `processes` under torchrun) in the
+        folder `run_id` (empty: a dated one)."""
+        run_id = run_id or runs.new_run_id(config.train.name)
+        return self.start(train_command(config, run_id, processes, refresh), run_id)
 
     def resume(self, run_id: str, steps: int | None = None) -> TrainingChild:
         """Continue an existing run in a child: the engine's `tofy resume` command line."""

@@ -48,9 +48,10 @@ class DiffScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+o", "pick_model", "Model", id="diff.model"),
         Binding("ctrl+r", "compare", "Re-ask all", id="diff.compare"),
-        Binding("ctrl+s,e", "export", "Export", id="diff.export"),
-        Binding("ctrl+n", "more_neighbours", "Top-k", id="diff.top-k"),
-        Binding("ctrl+b", "toggle_hidden", "Hide phrase words", id="diff.hide"),
+        # The footer shows what fits 80 columns; the rest are in the palette and the help.
+        Binding("ctrl+s,e", "export", "Export", show=False, id="diff.export"),
+        Binding("ctrl+n", "more_neighbours", "Top-k", show=False, id="diff.top-k"),
+        Binding("ctrl+b", "toggle_hidden", "Hide phrase words", show=False, id="diff.hide"),
         Binding("escape", "leave_input", "Leave input", show=False, id="diff.leave"),
         Binding("up", "recall(-1)", "Earlier", show=False, id="diff.earlier"),
         Binding("down", "recall(1)", "Later", show=False, id="diff.later"),

@@ -52,20 +52,22 @@ class ModelsScreen(ModelsActions, Screen):
     ModelsScreen Input { height: 3; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="models.filter"),
-        Binding("s", "sort", "Sort", id="models.sort"),
-        Binding("S", "sort_reverse", "Sort order", id="models.sort-reverse"),
-        Binding("space", "mark", "Mark", id="models.mark"),
-        Binding("c", "compare", "Compare", id="models.compare"),
-        Binding("m", "next_metric", "Metric", id="models.metric"),
+        # The footer shows what fits 80 columns (Resume, Stop, the app's keys); the rest are
+        # in the palette and the help.
+        Binding("slash", "filter", "Filter", show=False, id="models.filter"),
+        Binding("s", "sort", "Sort", show=False, id="models.sort"),
+        Binding("S", "sort_reverse", "Sort order", show=False, id="models.sort-reverse"),
+        Binding("space", "mark", "Mark", show=False, id="models.mark"),
+        Binding("c", "compare", "Compare", show=False, id="models.compare"),
+        Binding("m", "next_metric", "Metric", show=False, id="models.metric"),
         Binding("g", "metric_filter", "Metric filter", show=False, id="models.metric-filter"),
         Binding("t", "toggle_axis", "Step/time", show=False, id="models.axis"),
         Binding("enter", "open_diff", "Diff", id="models.diff"),
         Binding("r", "resume", "Resume", id="models.resume"),
-        Binding("w", "watch", "Watch", id="models.watch"),
+        Binding("w", "watch", "Watch", show=False, id="models.watch"),
         Binding("x", "stop", "Stop", id="models.stop"),
         Binding("n", "rename", "Rename", show=False, id="models.rename"),
-        Binding("d", "delete", "Delete", id="models.delete"),
+        Binding("d", "delete", "Delete", show=False, id="models.delete"),
         Binding("e", "export", "Export", show=False, id="models.export"),
         Binding("i", "import", "Import", show=False, id="models.import"),
         Binding(

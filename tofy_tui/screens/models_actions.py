@@ -138,13 +138,27 @@ class ModelsActions:
             self._say(f"Run {summary.name} is not training ({summary.status}).", error=True)
             return
         ours = [c for c in self.app.launcher.children if c.run_id == summary.run_id]  # type: ignore[attr-defined]
-        sent = ours[-1].stop() if ours else signal_run(summary.info)
-        self._say(
-            f"Stopping {summary.name}: it saves and ends as stopped."
-            if sent
-            else f"Run {summary.name}'s trainer is gone.",
-            error=not sent,
+        info = summary.info
+
+        def stop(yes: bool = True) -> None:
+            if not yes:
+                return
+            sent = ours[-1].stop() if ours else signal_run(info)
+            self._say(
+                f"Stopping {summary.name}: it saves and ends as stopped."
+                if sent
+                else f"Run {summary.name}'s trainer is gone.",
+                error=not sent,
+            )
+
+        if ours:
+            stop()
+            return
+        question = (  # started elsewhere: someone else may be counting on it
+            f"Run {summary.name} was started elsewhere, not from this window. Stop it? Its "
+            "trainer finishes the step, saves and ends as stopped (resume it later)."
         )
+        self.app.push_screen(ConfirmScreen(question, "Stop it"), stop)  # type: ignore[attr-defined]
 
     # ---------------------------------------------------------------- rename, delete
 

@@ -1,4 +1,5 @@
-"""Asked on quit while a training child runs: stop it (it saves), leave it, or stay."""
+"""Asked on quit while a training child runs: stop it (it saves), leave it, or stay. Each
+choice shows its key; the form's settings are kept whatever the answer."""
 
 from __future__ import annotations
 
@@ -32,14 +33,15 @@ class QuitScreen(ModalScreen[str]):
                 Text(
                     f"Training is running ({names}).\n\n"
                     "Stop it (it saves and ends as stopped; resume later), or leave it running "
-                    "in the background (watch it again with w)?"
+                    "in the background (watch it again with w)?\n\n"
+                    "The form's settings are kept for next time either way."
                 ),
                 id="quit-text",
             )
             with Horizontal(id="quit-buttons"):
-                yield Button("Stop and quit", id="stop", variant="error")
-                yield Button("Leave running", id="leave", variant="warning")
-                yield Button("Cancel", id="cancel")
+                yield Button("Stop and quit (s)", id="stop", variant="error")
+                yield Button("Leave running (l)", id="leave", variant="warning")
+                yield Button("Cancel (Esc)", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()

@@ -6,44 +6,43 @@ downsampled history. A second worker describes the form's data source (data_hint
 from __future__ import annotations
 
 import contextlib
-from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
-from textual.screen import Screen
 from textual.widget import MountError
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Header, Static
 from textual.worker import Worker, WorkerState
 
-from tofy_core.errors import TofyError
-from tofy_tui.data_hint import DataHint, describe_source
-from tofy_tui.device_check import DeviceChecks, check_in_worker
-from tofy_tui.messages import DataDescribed, DeviceChecked, RunEnded, RunEvents
+from tofy_tui.messages import RunEnded, RunEvents
+from tofy_tui.screens.monitor_keys import MonitorKeys
+from tofy_tui.screens.train_setup import TrainSetup
+from tofy_tui.widgets.key_footer import KeyFooter
 
 # Imported when first used, after the first frame: the plots (plotext), the form (the engine's
 # config and checks), the run's state (the run store) and the workers' engine calls.
 if TYPE_CHECKING:
+    from textual.widget import AwaitMount
+
     from tofy_tui.history import RunHistory
     from tofy_tui.run_watch import WatchedRun
-    from tofy_tui.training import Launcher, TrainingChild
-    from tofy_tui.widgets.config_summary import ConfigSummary
+    from tofy_tui.training import TrainingChild
     from tofy_tui.widgets.run_monitor import RunMonitor
-    from tofy_tui.widgets.train_form import TrainForm
 
 REDRAW_S = 1.0
 SEVERITY = {"finished": "information", "stopped": "warning"}
 NARROW = 130  # below this many columns the monitor takes the whole width once a run starts
+SHORT = 30  # below this many rows the screen is `-short`: one-row buttons (tofy_panes.tcss)
 IDLE_TEXT = (
     "No run yet. Press s (or Enter on Start) to train the settings on the left, "
     "or w to watch a run started with `tofy train`."
 )
 
 
-class TrainScreen(Screen):
+class TrainScreen(TrainSetup, MonitorKeys):
     """Set up a run, start it, and watch it (or any other running run)."""
 
     SUB_TITLE = "Train"
@@ -51,17 +50,20 @@ class TrainScreen(Screen):
         Binding("s", "start", "Start", id="train.start"),
         Binding("ctrl+r", "start", "Start", show=False, priority=True, id="train.start-any"),
         Binding("x", "stop", "Stop", id="train.stop"),
-        Binding("w", "watch", "Watch run", id="train.watch"),
-        Binding("o", "browse", "Data file", id="train.browse"),
-        Binding("f", "toggle_form", "Form", id="train.toggle-form"),
+        # The footer keeps to what fits 80 columns; the rest are in the palette and the help.
+        Binding("w", "watch", "Watch run", show=False, id="train.watch"),
+        Binding("o", "browse", "Data file", show=False, id="train.browse"),
+        Binding("f", "toggle_form", "Show/hide the form", show=False, id="train.toggle-form"),
+        Binding("l", "load_settings", "Load settings", show=False, id="train.load-settings"),
         Binding("escape", "leave_field", "Leave field", show=False, id="train.leave-field"),
     ]
 
     def __init__(self) -> None:
         super().__init__(id="train")
         self.watched: WatchedRun | None = None
-        self.hint = DataHint()
-        self.devices = DeviceChecks()
+        self._monitor_mount: AwaitMount | None = None
+        self._monitor_ready = False  # mounted with its children (not only registered)
+        self._notes: list[str] | None = None  # log lines held until the monitor shows the run
 
     @property
     def status(self) -> str:
@@ -81,10 +83,6 @@ class TrainScreen(Screen):
         return self.watched.history if self.watched is not None else None
 
     @property
-    def launcher(self) -> Launcher:
-        return self.app.launcher  # type: ignore[attr-defined]
-
-    @property
     def training_here(self) -> bool:
         """Our own child is training: one at a time (watching another run does not count)."""
         return self.watched is not None and self.watched.training_here
@@ -92,21 +90,23 @@ class TrainScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="train-body"):
-            with Vertical(id="form-pane"):
-                yield Static("", id="form-loading")
-            yield Static(IDLE_TEXT, id="monitor-loading", markup=False)
-        yield Footer()
+            yield Vertical(id="form-pane")  # the form comes right after the first frame
+            yield Static(IDLE_TEXT, id="monitor-idle", markup=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
+        self.set_class(self.app.size.height < SHORT, "-short")  # before the form: no restyle
         self.set_interval(REDRAW_S, self._tick)
-        # The form and the monitor (plots: plotext) are most of the screen's cost: they are
-        # mounted right after the first frame, which shows the header, the panes and the keys
-        # (queued behind the app's own messages, so they wait for the frame to be out).
+        # The form is most of the screen's cost: it is mounted right after the first frame,
+        # which shows the header, the panes and the keys (queued behind the app's own
+        # messages, so it waits for the frame to be out). The monitor (plots: plotext) is
+        # mounted when a run is first shown (`show_monitor`): until then the pane says what
+        # to do, and the form takes keys sooner.
         self.call_after_refresh(self.app.call_later, self._mount_panes)
 
     async def _mount_panes(self) -> None:
+        from tofy_tui.form_memory import FormMemory
         from tofy_tui.widgets.config_summary import ConfigSummary
-        from tofy_tui.widgets.run_monitor import RunMonitor
         from tofy_tui.widgets.train_form import TrainForm
 
         self.app.load_panes_css()  # type: ignore[attr-defined]
@@ -117,70 +117,54 @@ class TrainScreen(Screen):
                 Button("Watch…", id="watch"),
                 id="form-buttons",
             )
-            await self.query_one("#form-pane").mount(
-                TrainForm(id="form"), ConfigSummary(id="summary"), buttons
-            )
-            await self.query_one("#form-loading").remove()
-            self.query_one("#start", Button).focus()
-            await self.query_one("#train-body").mount(RunMonitor(IDLE_TEXT, id="monitor"))
-            await self.query_one("#monitor-loading").remove()
-
-    @property
-    def ready(self) -> bool:
-        """The form and the monitor are mounted (right after the first frame)."""
-        return bool(self.query("#form")) and bool(self.query("#monitor"))
-
-    @property
-    def form(self) -> TrainForm:
-        return self.query_one("#form")  # type: ignore[return-value]
-
-    @property
-    def summary(self) -> ConfigSummary:
-        return self.query_one("#summary")  # type: ignore[return-value]
+            self.memory = FormMemory()
+            # Laid out and drawn once, focus included (removing a placeholder here cost a
+            # second layout of the whole screen before the first key was read).
+            with self.app.batch_update():
+                await self.query_one("#form-pane").mount(
+                    TrainForm(self.memory.restore(), id="form"),
+                    ConfigSummary(id="summary"),
+                    buttons,
+                )
+                self._update_start()  # the summary and Start in the same first frame
+                self.query_one("#start", Button).focus()
 
     @property
     def monitor(self) -> RunMonitor:
+        """The mounted monitor (a run has been shown); `show_monitor` mounts it."""
         return self.query_one("#monitor")  # type: ignore[return-value]
+
+    async def show_monitor(self) -> RunMonitor:
+        """The monitor, mounted in place of the idle text on first use; callers that come
+        while it mounts wait for the same mount."""
+        if self._monitor_mount is None:
+            from tofy_tui.widgets.run_monitor import RunMonitor
+
+            self.app.load_panes_css()  # type: ignore[attr-defined]
+            self._monitor_mount = self.query_one("#train-body").mount(
+                RunMonitor(IDLE_TEXT, id="monitor")
+            )
+            await self._monitor_mount
+            self._monitor_ready = True
+            await self.query("#monitor-idle").remove()
+        else:
+            await self._monitor_mount
+        return self.monitor
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A resize to the size the screen is already laid out at (Textual sends one when
+        the form is mounted) would lay out every widget again, delaying the first keys."""
+        self.set_class(event.size.height < SHORT, "-short")
+        if event.size == self.size and self._compositor.size == event.size:
+            event.prevent_default()
 
     # ---------------------------------------------------------------- actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "start":
-            return None if self.training_here else True
+        # Start stays live while a run trains: pressing it says why nothing starts.
         if action == "stop":
             return True if self._stoppable else None
         return True
-
-    def action_start(self) -> None:
-        if not self.ready:
-            return  # a key pressed before the form is there: nothing is filled in yet
-        if self.training_here:
-            self.notify("A run is already training: stop it first (x).", severity="warning")
-            return
-        # The same checks `tofy train` makes before it creates a run, made again now: a file
-        # may have changed since it was typed.
-        check = self.form.check_now()
-        if check.config is not None and check.ok:
-            self._check_device(check.config.train.device)
-        problems = self.form.problems()
-        if problems or check.config is None:
-            name, message = next(iter(problems.items()))
-            self.notify(
-                f"{name}: {message}", title="Fix the form first", severity="error", markup=False
-            )
-            return
-        if self.devices.known(check.config.train.device) is None:
-            self.devices.start_when_checked = True  # the device worker starts the run
-            self.notify("Checking for a CUDA GPU before starting…", title="Start")
-            return
-        try:
-            child = self.launcher.start_training(check.config, check.processes)
-        except TofyError as exc:
-            self.notify(str(exc), title="Could not start", severity="error", markup=False)
-            return
-        self._watch(child.run_id, child, "Training", check.config.train.data)
-        self.monitor.note(f"$ {child.pasteable}")
-        self.monitor.note(f"log: {child.log_path}")
 
     @property
     def _stoppable(self) -> bool:
@@ -190,20 +174,38 @@ class TrainScreen(Screen):
         if self.watched is None or not self.watched.stoppable:
             self.notify("No run to stop.", severity="warning")
             return
+        if self.watched.child is None:  # started elsewhere: someone else may be counting on it
+            from tofy_tui.screens.models_dialogs import ConfirmScreen
+
+            run_id = self.watched.run_id
+            question = (
+                f"Run {run_id} was started elsewhere, not from this window. Stop it? "
+                "Its trainer finishes the step, saves and ends as stopped (resume it later)."
+            )
+            self.app.push_screen(
+                ConfirmScreen(question, yes="Stop it"),
+                lambda yes: self._stop_watched() if yes and self.watched_id == run_id else None,
+            )
+            return
+        self._stop_watched()
+
+    def _stop_watched(self) -> None:
+        if self.watched is None or not self.watched.stoppable:
+            return
         if not self.watched.stop():
             self.notify("The trainer is no longer running.", severity="warning")
             return
-        self.monitor.note("stop requested: the trainer finishes its step, saves, and ends")
+        self.note("stop requested: the trainer finishes its step, saves, and ends")
         self._controls_changed()
 
     def action_watch(self) -> None:
+        from tofy_tui.run_watch import pickable_runs
         from tofy_tui.screens.watch import WatchScreen
-        from tofy_tui.training import live_runs
 
         self.app.load_panes_css()  # type: ignore[attr-defined]
-        found = live_runs()
+        found = pickable_runs()
         if not found:
-            self.notify("No run is training right now.", title="Watch")
+            self.notify("No run is training right now. No run to replay yet.", title="Watch")
             return
         self.app.push_screen(WatchScreen(found), self._watch_chosen)
 
@@ -220,28 +222,14 @@ class TrainScreen(Screen):
                 f"Run {self.child.run_id} keeps training; watch it again with w.",
                 markup=False,
             )
-        self._watch(run_id, None, "Watching")
+        from tofy_tui.run_watch import replay_status
 
-    def action_browse(self) -> None:
-        from tofy_tui.screens.data_picker import DataPicker
-
-        self.app.load_panes_css()  # type: ignore[attr-defined]
-        self.app.push_screen(DataPicker(), self._data_chosen)
-
-    def _data_chosen(self, source: str | None) -> None:
-        if source is not None and self.ready:
-            self.form.set_value("data", source)
+        status = replay_status(run_id)  # "" while it trains: watched live
+        self._watch(run_id, None, "Replaying" if status else "Watching", status=status)
 
     def action_toggle_form(self) -> None:
         pane = self.query_one("#form-pane")
         pane.display = not pane.display
-
-    def action_leave_field(self) -> None:
-        """Out of a field, onto the first usable button: single-key shortcuts work again."""
-        for button in self.query("#form-buttons Button").results(Button):
-            if not button.disabled:
-                button.focus()
-                return
 
     @on(Button.Pressed, "#start, #stop, #watch, #browse")
     def _button_pressed(self, event: Button.Pressed) -> None:
@@ -249,20 +237,49 @@ class TrainScreen(Screen):
 
     # ---------------------------------------------------------------- the watched run
 
-    def _watch(self, run_id: str, child: TrainingChild | None, how: str, data: str = "") -> None:
-        """Show this run from now on; `data` is our run's source, remembered once it trains."""
+    def _watch(
+        self, run_id: str, child: TrainingChild | None, how: str, data: str = "", status: str = ""
+    ) -> None:
+        """Show this run from now on; `data` is our run's source, remembered once it trains;
+        a final `status` replays a run that is not training."""
         if not self.ready:
-            self.call_after_refresh(self._watch, run_id, child, how, data)
+            self.call_after_refresh(self._watch, run_id, child, how, data, status)
             return
         from tofy_tui.run_watch import WatchedRun
 
-        self.watched = WatchedRun(run_id, child, data)
-        self.monitor.begin(run_id, how)
-        self.monitor.show_progress(self.watched.history, self.status)
+        self.watched = watched = WatchedRun(run_id, child, data, status)
         if self.app.size.width < NARROW:
             self.query_one("#form-pane").display = False  # f brings the form back
         self._controls_changed()
-        self.tail_run(self.watched)
+        if self._monitor_ready:
+            self._show(watched, how)
+        else:  # the first run shown: the monitor is mounted first
+            self._notes = []
+            self.call_later(self._show_when_mounted, watched, how)
+
+    async def _show_when_mounted(self, watched: WatchedRun, how: str) -> None:
+        with contextlib.suppress(MountError, NoMatches):  # the app quit first
+            await self.show_monitor()
+            self._show(watched, how)
+
+    def _show(self, watched: WatchedRun, how: str) -> None:
+        """The monitor starts on `watched` (unless another run was chosen meanwhile) and the
+        worker starts tailing its events."""
+        if watched is not self.watched:
+            return
+        notes, self._notes = self._notes or [], None
+        self.monitor.begin(watched.run_id, how)
+        self.monitor.show_progress(watched.history, watched.status)
+        for line in notes:
+            self.monitor.note(line)
+        self.tail_run(watched)
+
+    def note(self, text: str) -> None:
+        """A line in the monitor's log, kept until the monitor shows the watched run."""
+        if self._notes is not None:
+            self._notes.append(text)
+        else:
+            self.monitor.note(text)
 
     @work(thread=True, exclusive=True, group="tail", exit_on_error=False)
     def tail_run(self, watched: WatchedRun) -> None:
@@ -274,6 +291,9 @@ class TrainScreen(Screen):
             return
         began = watched.add_events(message.events)
         self.monitor.add_events(message.events)
+        for event in message.events:
+            if event.get("event") == "warning":
+                self.notify(str(event.get("message", "")), title="Training", severity="warning")
         if began:
             self._controls_changed()
         self.monitor.show_progress(watched.history, watched.status)
@@ -296,7 +316,10 @@ class TrainScreen(Screen):
         self._controls_changed()
 
     def _tick(self) -> None:
+        self._remember_form()
         watched = self.watched
+        if self._notes is not None or not self._monitor_ready:
+            return  # no run shown yet
         if watched is not None and watched.active:
             self.monitor.show_progress(watched.history, watched.status)
         if watched is not None and watched.stale and self.is_current:
@@ -307,7 +330,8 @@ class TrainScreen(Screen):
         watched.drawn = watched.history.version
 
     def on_screen_resume(self) -> None:
-        if self.watched is not None and self.watched.stale:
+        self.set_class(self.app.size.height < SHORT, "-short")  # resized on another screen
+        if self._notes is None and self.watched is not None and self.watched.stale:
             self._redraw(self.watched)
 
     def _controls_changed(self) -> None:
@@ -315,49 +339,7 @@ class TrainScreen(Screen):
         self._update_start()
         self.refresh_bindings()
 
-    def _update_start(self) -> None:
-        ready = self.form.check.ok and not self.form.problems()
-        self.query_one("#start", Button).disabled = self.training_here or not ready
-
     # ---------------------------------------------------------------- the form
-
-    def on_train_form_checked(self, message: TrainForm.Checked) -> None:
-        source = message.values.get("data", "").strip()
-        if self.hint.changed(source) and "data" not in message.check.errors:
-            work = partial(describe_source, source, True, self.post_message)
-            self.run_worker(
-                work, thread=True, exclusive=True, group="describe", exit_on_error=False
-            )
-        self._check_device(message.values.get("device", ""))
-        self.summary.show(message.check, self.hint.words)
-        self._update_start()
-
-    def on_data_described(self, message: DataDescribed) -> None:
-        if not self.hint.took(message):
-            return
-        self.form.show_data_hint(message.message, message.error)
-        self.summary.show(self.form.check, self.hint.words)
-        self._update_start()
-
-    def _check_device(self, device: str) -> None:
-        """The engine's device check: answered at once when it can be, else in a worker."""
-        problem = self.devices.known(device)
-        if problem is None:
-            work = partial(check_in_worker, device, self.post_message)
-            self.run_worker(work, thread=True, exclusive=True, group="device", exit_on_error=False)
-        else:
-            self.form.show_late_error("device", problem)
-
-    def on_device_checked(self, message: DeviceChecked) -> None:
-        self.devices.took(message)
-        if not self.ready or self.form.values().get("device") != message.device:
-            self.devices.start_when_checked = False  # the device changed since Start
-            return
-        self.form.show_late_error("device", message.problem)
-        self._update_start()
-        if self.devices.start_when_checked:
-            self.devices.start_when_checked = False
-            self.action_start()  # says what is wrong, or starts the run
 
     # ---------------------------------------------------------------- errors
 

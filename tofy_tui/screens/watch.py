@@ -1,4 +1,5 @@
-"""Pick a running run (started here or with `tofy train` elsewhere) to watch."""
+"""Pick a run for the monitor: one training now (started here or with `tofy train` elsewhere)
+to watch live, or any other run that logged events to replay its curves."""
 
 from __future__ import annotations
 
@@ -28,7 +29,11 @@ class WatchScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="watch-box"):
-            yield Static("Running runs — Enter to watch, Escape to cancel", markup=False)
+            yield Static(
+                "Runs — Enter watches a running run live or replays another's curves; "
+                "Escape cancels",
+                markup=False,
+            )
             yield OptionList(
                 *(Option(self._label(info), id=info.run_id) for info in self.found),
                 id="watch-list",
@@ -37,10 +42,12 @@ class WatchScreen(ModalScreen[str | None]):
     @staticmethod
     def _label(info: RunInfo) -> Text:
         name = f" ({info.name})" if info.name and info.name != info.run_id else ""
-        return Text(
-            f"{info.run_id}{name} · step {info.step:,}/{info.steps:,} · {info.dataset}"
-            f" · pid {info.pid}"
-        )
+        live = info.is_live
+        text = Text("● training " if live else f"  {info.shown_status:<11}", style="bold")
+        text.append(f"{info.run_id}{name}")
+        steps = f" · step {info.step:,}/{info.steps:,}" if info.steps else ""
+        text.append(f"{steps} · {info.dataset}" + (f" · pid {info.pid}" if live else ""))
+        return text
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

@@ -54,6 +54,7 @@ class FormField(Vertical):
                     compact=True,
                     suggester=self._suggester,
                     id=f"field-{self.spec.name}",
+                    classes="-valid",  # as Textual marks it once built: no restyle then
                     tooltip=self.spec.help,
                 )
             if self._extra is not None:

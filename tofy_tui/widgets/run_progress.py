@@ -41,7 +41,7 @@ class RunProgress(Vertical):
             overall = " overall" if history.end is not None else ""
             line.append(f"   {rate:,.0f} tok/s{overall}")
             line.append(f"   elapsed {format_duration(float(last.get('elapsed', 0)))}")
-            if history.end is None:
+            if history.end is None and status == "running":  # not a replay's, nor a stop's
                 line.append("   ETA ")
                 line.append(format_duration(history.eta(time.time())), style="bold")
         self.query_one("#progress-line", Static).update(line)

@@ -1,4 +1,6 @@
-"""The Train form: every training setting, checked as you type with the engine's rules."""
+"""The Train form: every `tofy train` option, checked as you type with the engine's rules; the
+common ones in view, the rest in a collapsed Advanced section that opens itself when one of
+its fields needs fixing."""
 
 from __future__ import annotations
 
@@ -7,12 +9,16 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Select
+from textual.widgets import Button, Collapsible, Input, Select
 
 from tofy_core.config import default_threads
 from tofy_tui.form_settings import (
+    ADVANCED,
     DEFAULTS,
+    FIELD_NAMES,
     FIELDS,
+    LABELS,
+    Field,
     FormCheck,
     check_form,
     field_hints,
@@ -24,6 +30,13 @@ from tofy_tui.widgets.form_field import FormField
 
 class TrainForm(VerticalScroll):
     """Fields for a training run; posts `Checked` after every change."""
+
+    can_focus = False  # Tab goes from field to field; the pane itself is no stop
+    DEFAULT_CSS = """
+    #advanced { padding: 0; border-top: none; background: transparent; }
+    #advanced Contents { padding: 0; }
+    #advanced.-error CollapsibleTitle { color: $error; text-style: bold; }
+    """
 
     class Checked(Message):
         def __init__(self, check: FormCheck, values: dict[str, str]) -> None:
@@ -42,17 +55,29 @@ class TrainForm(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         for spec in FIELDS:
-            value = self._initial[spec.name]
-            if spec.name == "data":
-                browse = Button("…", id="browse", compact=True, tooltip="pick a data file (o)")
-                suggester = SuggestFromList(recent_data(), case_sensitive=True)
-                yield FormField(spec, value, suggester=suggester, extra=browse)
-            elif spec.choices:
-                yield FormField(spec, value, choices=spec.choices)
-            elif spec.name == "threads":
-                yield FormField(spec, value, placeholder=f"auto ({default_threads()})")
-            else:
-                yield FormField(spec, value)
+            if not spec.advanced:
+                yield self._field(spec)
+        # Built with the class it gets on mount: adding it then restyled every advanced
+        # field, a quarter of the form's start-up cost.
+        collapsed = Collapsible(
+            title=advanced_title(), collapsed=True, id="advanced", classes="-collapsed"
+        )
+        with collapsed:
+            for spec in FIELDS:
+                if spec.advanced:
+                    yield self._field(spec)
+
+    def _field(self, spec: Field) -> FormField:
+        value = self._initial[spec.name]
+        if spec.name == "data":
+            browse = Button("…", id="browse", compact=True, tooltip="pick a data file (o)")
+            suggester = SuggestFromList(recent_data(), case_sensitive=True)
+            return FormField(spec, value, suggester=suggester, extra=browse)
+        if spec.choices:
+            return FormField(spec, value, choices=spec.choices)
+        if spec.name == "threads":
+            return FormField(spec, value, placeholder=f"auto ({default_threads()})")
+        return FormField(spec, value)
 
     def on_mount(self) -> None:
         self._recheck()
@@ -62,6 +87,14 @@ class TrainForm(VerticalScroll):
 
     def set_value(self, name: str, value: str) -> None:
         self.query_one(f"#row-{name}", FormField).set_value(value)
+
+    def set_values(self, values: dict[str, str]) -> None:
+        """Fill several fields at once (a run's settings, the defaults): a preset among them
+        is taken as given, never applied over the sizes that come with it."""
+        if "preset" in values:
+            self._preset = values["preset"]
+        for name, value in values.items():
+            self.set_value(name, value)
 
     def show_data_hint(self, message: str, error: bool) -> None:
         """What a worker found out about the data source (cached? reachable? size)."""
@@ -84,6 +117,20 @@ class TrainForm(VerticalScroll):
         if error and "data" not in found:
             found["data"] = message
         return found
+
+    def problems_text(self) -> str:
+        """What Start says when the form is not ready: how many fields to fix (the count the
+        summary under the form shows) and which, by label, each explained under its field."""
+        problems = self.problems()
+        count = len(problems)
+        order = sorted(problems, key=lambda name: FIELD_NAMES.index(name))
+        names = ", ".join(
+            LABELS[name] + (" (Advanced)" if name in ADVANCED else "") for name in order
+        )
+        head = f"{count} field{'s' if count != 1 else ''} to fix: {names}"
+        if count == 1:
+            return f"{head}\n{next(iter(problems.values()))}"
+        return f"{head}; each says why under it"
 
     def _show_data_note(self) -> None:
         row = self.query_one("#row-data", FormField)
@@ -134,3 +181,19 @@ class TrainForm(VerticalScroll):
                 error = self.check.errors.get(name) or self._late.get(name, "")
                 field.show(error, hints.get(name, ""))
         self._show_data_note()
+        self._show_advanced()
+
+    def _show_advanced(self) -> None:
+        """The Advanced title counts its fields to fix, and opens: no error stays hidden."""
+        advanced = self.query_one("#advanced", Collapsible)
+        bad = sum(name in ADVANCED for name in self.problems())
+        advanced.title = advanced_title(bad)
+        advanced.set_class(bool(bad), "-error")
+        if bad:
+            advanced.collapsed = False
+
+
+def advanced_title(bad: int = 0) -> str:
+    if bad:
+        return f"Advanced: {bad} to fix"
+    return f"Advanced ({len(ADVANCED)} more settings)"

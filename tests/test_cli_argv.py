@@ -10,6 +10,7 @@ import pytest
 from tofy_core.cli import build_parser
 from tofy_core.cli.argv import config_from_args, train_argv
 from tofy_core.config import PRESETS, RunConfig, preset_config
+from tofy_core.recipes import RECIPES, apply_recipe
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -35,6 +36,9 @@ def every_option_changed() -> RunConfig:
     train.log_every, train.checkpoint_every, train.compile = 5, 100, True
     train.pack = False
     train.name, train.data = "--odd [name]", "-odd file.txt"
+    apply_recipe(config, "seed")
+    train.temperature, train.mse_weight, train.ce_weight = 0.07, 5.0, 2.0
+    train.align_weight, train.ema_start, train.ema_end = 0.25, 0.99, 0.999
     return config.validate()
 
 
@@ -44,6 +48,13 @@ def test_every_preset_survives_the_round_trip(preset):
     assert round_trip(config) == config
     config.train.data = "hub:ag_news@test"
     assert round_trip(config) == config
+
+
+@pytest.mark.parametrize("recipe", list(RECIPES))
+def test_every_recipe_survives_the_round_trip(recipe):
+    config = preset_config("quick", recipe)
+    assert round_trip(config) == config
+    assert train_argv(config)[train_argv(config).index("--recipe") + 1] == recipe
 
 
 def test_a_config_with_every_option_changed_survives_the_round_trip():

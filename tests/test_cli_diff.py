@@ -172,7 +172,16 @@ def test_json_prints_one_object_per_query(run, capsys, monkeypatch):
     first, bad, several = (json.loads(line) for line in out.splitlines())
     assert first["query"] == QUERY and first["tokens"][first["mask_index"]] == "<mask>"
     (result,) = first["results"]
-    assert set(result) == {"answer", "answer_id", "cosine", "l2_unit", "rank", "words"}
+    assert set(result) == {
+        "answer",
+        "answer_id",
+        "cosine",
+        "l2_unit",
+        "rank",
+        "words",
+        "cosine_rank",
+    }
+    assert result["cosine_rank"] is None  # no word prior (the seed's loss): rank is by cosine
     assert len(first["neighbors"]) == 5 and set(first["neighbors"][0]) == {"word", "cosine"}
     assert bad == {"query": "no mask here", "error": bad["error"]} and "no mask" in bad["error"]
     assert [r["answer"] for r in several["results"]] != [] and several["removed"] == ["you"]

@@ -13,7 +13,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tofy_core import model as model_module
+from tofy_core import encoder as encoder_module
 from tofy_core import runs
 from tofy_core.cli.train import resume_trainer
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
@@ -58,7 +58,7 @@ def packed_and_plain(table: TokenTable, seed: int = 3):
 @pytest.mark.parametrize("explicit", [True, False], ids=["two-matmul", "sdpa"])
 def test_a_packed_rows_states_equal_its_phrases_run_one_by_one(monkeypatch, explicit):
     if not explicit:  # every key count goes to SDPA and its boolean mask
-        monkeypatch.setattr(model_module, "EXPLICIT_ATTENTION_MAX_KEYS", 0)
+        monkeypatch.setattr(encoder_module, "EXPLICIT_ATTENTION_MAX_KEYS", 0)
     table = phrase_table()
     model = tiny_model()
     _, packed = packed_and_plain(table)

@@ -14,14 +14,10 @@ from tofy_core.config import ModelConfig, RunConfig, TrainConfig
 from tofy_core.data.masking import TokenTable, eval_batches, mask_batch
 from tofy_core.data.split import prepare_data
 from tofy_core.data.vocab import Vocab
+from tofy_core.encoder import explicit_attention
 from tofy_core.errors import CheckpointError, ConfigError
 from tofy_core.events import read_events
-from tofy_core.model import (
-    LatentModel,
-    explicit_attention,
-    export_tensors,
-    word_softmax_loss,
-)
+from tofy_core.model import LatentModel, export_tensors, word_softmax_loss
 from tofy_core.schedule import get_lr, get_momentum
 from tofy_core.train import Trainer
 

@@ -14,6 +14,7 @@ from tofy_core.errors import ConfigError
 
 SPECIAL_TOKENS = ("<pad>", "<unk>", "<mask>")
 DEVICES = ("auto", "cpu", "cuda")
+CONTRAST_TABLES = ("teacher", "online")
 
 
 @dataclass
@@ -26,6 +27,9 @@ class ModelConfig:
     heads: int = 4
     max_vocab: int = 32000
     lowercase: bool = True
+    word_prior: bool = False  # a learned per-word score added to the cosine (model.py)
+    # Std of the embedding rows at initialisation (the seed's 0.02). Only a fresh model reads it.
+    embed_std: float = 0.02
     vocab_size: int | None = None  # the built vocabulary's size, known once the data is read
 
     def validate(self) -> ModelConfig:
@@ -44,6 +48,10 @@ class ModelConfig:
                 f"pick heads among {_divisors(self.dim)}",
                 field="heads",
             )
+        if not (self.embed_std > 0 and math.isfinite(self.embed_std)):
+            raise ConfigError(
+                f"embed_std must be a positive number, got {self.embed_std}", field="embed_std"
+            )
         if self.max_seq < 2:
             raise ConfigError(f"max_seq must be at least 2, got {self.max_seq}", field="max_seq")
         return self
@@ -53,10 +61,11 @@ class ModelConfig:
         return self.vocab_size if self.vocab_size is not None else self.max_vocab
 
     def parameter_count(self) -> int:
-        """Trainable parameters: embedding, blocks, final norm and predictor."""
+        """Trainable parameters: embedding, blocks, final norm, predictor and word prior."""
         d, v = self.dim, self.effective_vocab
         block = 4 * (d * d + d) + 2 * (2 * d) + (d * 4 * d + 4 * d) + (4 * d * d + d)
-        return v * d + self.layers * block + 2 * d + 2 * (d * d + d)
+        prior = v - len(SPECIAL_TOKENS) if self.word_prior else 0
+        return v * d + self.layers * block + 2 * d + 2 * (d * d + d) + prior
 
     def non_embedding_parameters(self) -> int:
         return self.parameter_count() - self.effective_vocab * self.dim
@@ -83,6 +92,9 @@ class TrainConfig:
     mse_weight: float = 20.0
     ce_weight: float = 1.0
     align_weight: float = 0.1
+    # The rows the contrastive loss scores against: "teacher" (the EMA table, no gradient:
+    # the seed) or "online" (the embedding table, which the loss then trains too).
+    contrast: str = "teacher"
     ema_start: float = 0.996
     ema_end: float = 1.0
     holdout: float = 0.02
@@ -96,6 +108,7 @@ class TrainConfig:
     compile: bool = False
     threads: int = 0  # CPU threads for torch; 0 = the default rule (`default_threads`)
     preset: str = ""  # the preset the sizes came from, for the record ("" = none)
+    recipe: str = ""  # the recipe the loss came from (recipes.py), for the record ("" = none)
     # Size and sha256 of the text the run read (a hub: source's cached text), so a resume
     # notices a changed file; 0 / "" = not recorded (runs from before it was).
     data_bytes: int = 0
@@ -132,6 +145,21 @@ class TrainConfig:
         if not 0 <= self.holdout < 0.5:
             raise ConfigError(f"holdout must be in [0, 0.5), got {self.holdout}", field="holdout")
         check_device_name(self.device)
+        if self.contrast not in CONTRAST_TABLES:
+            raise ConfigError(
+                f"contrast must be one of {', '.join(CONTRAST_TABLES)}, got {self.contrast!r}",
+                field="contrast",
+            )
+        if not 0 <= self.ema_start <= 1 or not 0 <= self.ema_end <= 1:
+            raise ConfigError(
+                f"ema_start and ema_end must be in [0, 1], got {self.ema_start} and {self.ema_end}",
+                field="ema_start",
+            )
+        for name in ("mse_weight", "ce_weight", "align_weight"):
+            if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
+                raise ConfigError(
+                    f"{name} must be 0 or more, got {getattr(self, name)}", field=name
+                )
         if self.temperature <= 0:
             raise ConfigError(
                 f"temperature must be positive, got {self.temperature}", field="temperature"
@@ -287,12 +315,15 @@ PRESETS: dict[str, Preset] = {
 DEFAULT_PRESET = "quick"
 
 
-def preset_config(name: str = DEFAULT_PRESET) -> RunConfig:
-    """A fresh configuration from the named preset; an unknown name lists the known ones."""
+def preset_config(name: str = DEFAULT_PRESET, recipe: str | None = None) -> RunConfig:
+    """A fresh configuration from the named preset, trained with `recipe` (None: the default
+    one, recipes.DEFAULT_RECIPE); an unknown name lists the known ones."""
+    from tofy_core.recipes import DEFAULT_RECIPE, apply_recipe
+
     preset = PRESETS.get(name)
     if preset is None:
         raise ConfigError(f"no preset {name!r}: pick one of {', '.join(PRESETS)}", field="preset")
-    return preset.config()
+    return apply_recipe(preset.config(), recipe or DEFAULT_RECIPE).validate()
 
 
 def available_cores() -> int:

@@ -128,6 +128,8 @@ class Prober:
         with torch.inference_mode():
             self.targets = self.model.teacher_embed.detach().float()
             self.unit_table = F.normalize(self.targets[FIRST_WORD_ID:], dim=-1).contiguous()
+            prior = self.model.word_prior
+            self.prior = None if prior is None else prior.detach().float().clone()
         self.words = self.unit_table.shape[0]
         self.heldout_top10 = heldout_top10(run, step)
         self._recent: OrderedDict[tuple[int, ...], torch.Tensor] = OrderedDict()
@@ -223,25 +225,25 @@ class Prober:
         context = [t for i, t in enumerate(tokens) if i != mask_index]
         unknown = list(dict.fromkeys(t for t in context if self.vocab.id(t) == UNK_ID))
         cosines = self._cosines(ids, mask_index)
+        scores = cosines if self.prior is None else cosines + self.prior
         k = max(0, min(top_k, self.words))
-        top = torch.topk(cosines, k)
-        neighbors = [
-            (self.vocab.tokens[i + FIRST_WORD_ID], c)
-            for c, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
-        ]
+        top = torch.topk(scores, k).indices.tolist()
+        neighbors = [(self.vocab.tokens[i + FIRST_WORD_ID], float(cosines[i])) for i in top]
         results = []
         for answer in answers:
             answer_id = self.vocab.id(answer)
-            cosine = cosines[answer_id - FIRST_WORD_ID]
-            value = float(cosine)
+            word = answer_id - FIRST_WORD_ID
+            value = float(cosines[word])
+            by_cosine = int((cosines > cosines[word]).sum()) + 1
             results.append(
                 DiffResult(
                     answer=answer,
                     answer_id=answer_id,
                     cosine=value,
                     l2_unit=max(0.0, 2.0 - 2.0 * value) ** 0.5,
-                    rank=int((cosines > cosine).sum()) + 1,
+                    rank=int((scores > scores[word]).sum()) + 1,
                     words=self.words,
+                    cosine_rank=None if self.prior is None else by_cosine,
                 )
             )
         results.sort(key=lambda r: (r.rank, -r.cosine))

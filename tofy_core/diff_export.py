@@ -20,6 +20,7 @@ CSV_FIELDS = (
     "cosine",
     "l2_unit",
     "rank",
+    "cosine_rank",
     "words",
     "neighbors",
     "unknown",
@@ -47,6 +48,7 @@ def answer_rows(model: str, answer: DiffAnswer) -> list[dict[str, object]]:
             "cosine": r.cosine,
             "l2_unit": r.l2_unit,
             "rank": r.rank,
+            "cosine_rank": "" if r.cosine_rank is None else r.cosine_rank,
             "words": r.words,
         }
         for r in answer.results

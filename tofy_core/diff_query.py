@@ -135,8 +135,11 @@ class DiffResult:
     answer_id: int
     cosine: float  # between the prediction and the answer's target row, -1…1
     l2_unit: float  # ‖p̂ − t̂‖ between the unit vectors: √(2 − 2·cos), 0…2
-    rank: int  # 1 = the nearest of all real words
+    rank: int  # 1 = the model's first choice among all real words (`LatentModel.word_scores`)
     words: int  # how many real words were ranked
+    # With a word prior the rank is by cosine + prior; this is the rank by the cosine alone.
+    # None: the model has no prior, and `rank` is by cosine.
+    cosine_rank: int | None = None
 
     @property
     def percentile(self) -> float:

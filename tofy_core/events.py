@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-EVENT_KINDS = ("start", "step", "eval", "checkpoint", "end")
+EVENT_KINDS = ("start", "step", "eval", "checkpoint", "warning", "end")
 
 
 def _clean(value: Any) -> Any:
@@ -110,7 +110,7 @@ def _parse_lines(chunk: bytes) -> Iterator[dict[str, Any]]:
 
 
 _TEXT_KEYS = {"event", "mem_kind", "path", "status", "error", "run_id", "device", "dataset"}
-_TEXT_KEYS |= {"torch"}
+_TEXT_KEYS |= {"torch", "kind", "message"}
 _REQUIRED = {"step": (), "eval": ("top1", "top10", "mean_rank")}
 
 
@@ -125,6 +125,8 @@ def _valid(record: Any) -> dict[str, Any] | None:
     if kind != "start" and step is not None and not _whole(step):
         return None
     if kind in ("step", "eval", "checkpoint") and step is None:
+        return None
+    if kind == "warning" and not isinstance(record.get("message"), str):
         return None
     if kind in ("step", "eval"):
         record = {k: v for k, v in ((k, _number(k, v)) for k, v in record.items()) if v is not None}

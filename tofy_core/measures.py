@@ -7,6 +7,7 @@ named steps and a benchmark can score a model the way training does."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -16,6 +17,7 @@ from tofy_core.data.vocab import FIRST_WORD_ID
 from tofy_core.model import LatentModel
 
 LOSS_PARTS = ("loss", "mse", "ce", "align", "accuracy")
+BELOW_UNIGRAM_AFTER = 0.3  # share of the run after which a model below word counts is flagged
 
 
 class LossWindow:
@@ -70,38 +72,108 @@ def collapse_score(model: LatentModel, ids: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def retrieval_scores(
+def retrieval_ranks(
     model: LatentModel, batches: list[MaskedBatch], device: torch.device
-) -> dict[str, float] | None:
-    """Retrieval of each masked word among all real words, by cosine: top-1, top-10, mean
-    rank over `count` words, and `oov`.
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """The rank of each in-vocabulary masked word among all real words by the model's score
+    (`LatentModel.word_scores`: the cosine, plus the word prior when the model has one), the
+    word index of each (0 = first real word), and how many targets were `<unk>`.
 
     A masked word outside the vocabulary (`<unk>`: held-out text may hold words training
-    never saw) cannot be retrieved by any model of this vocabulary, so it is left out of
-    top-1/top-10/mean rank and reported as `oov`. None when there is nothing to score."""
-    if not batches:
-        return None
+    never saw) cannot be retrieved by any model of this vocabulary: it is counted, not ranked.
+    A rank is 1 + the number of words scored strictly higher."""
+    was_training = model.training
     model.eval()
     table = model.unit_targets().float()
-    ranks = []
+    ranks, targets = [], []
     oov = 0
     for batch in batches:
         batch = batch.to(device)
         _, predicted = model.predict(batch.inputs, batch.key_padding, batch.masked, batch.selection)
         known = batch.targets >= FIRST_WORD_ID
         oov += int((~known).sum())
-        sims = torch.nn.functional.normalize(predicted[known].float(), dim=-1) @ table.T
-        target = sims.gather(1, (batch.targets[known] - FIRST_WORD_ID).unsqueeze(1))
-        ranks.append((sims > target).sum(dim=1) + 1)
-    model.train()
-    rank = torch.cat(ranks).float()
-    if not rank.numel():
-        return None
+        scores = model.word_scores(predicted[known].float(), table)
+        words = batch.targets[known] - FIRST_WORD_ID
+        ranks.append((scores > scores.gather(1, words.unsqueeze(1))).sum(dim=1) + 1)
+        targets.append(words)
+    model.train(was_training)
+    if not ranks:
+        return torch.zeros(0), torch.zeros(0, dtype=torch.long), oov
+    return torch.cat(ranks).float().cpu(), torch.cat(targets).cpu(), oov
+
+
+def rank_summary(ranks: torch.Tensor) -> dict[str, float]:
+    """top-1, top-10, mean and median rank of `ranks` (not empty)."""
     return {
-        "top1": float((rank <= 1).float().mean()),
-        "top10": float((rank <= 10).float().mean()),
-        "mean_rank": float(rank.mean()),
-        "count": int(rank.numel()),
-        "oov": oov,
-        "words": int(table.shape[0]),
+        "top1": float((ranks <= 1).float().mean()),
+        "top10": float((ranks <= 10).float().mean()),
+        "mean_rank": float(ranks.mean()),
+        "median_rank": float(ranks.median()),
+        "count": int(ranks.numel()),
     }
+
+
+def retrieval_scores(
+    model: LatentModel, batches: list[MaskedBatch], device: torch.device
+) -> dict[str, float] | None:
+    """Held-out retrieval (`retrieval_ranks`) summed up: top-1, top-10, mean and median rank
+    over `count` words, `oov`, and `words` ranked among. None when there is nothing to score."""
+    if not batches:
+        return None
+    ranks, _, oov = retrieval_ranks(model, batches, device)
+    if not ranks.numel():
+        return None
+    words = model.teacher_embed.shape[0] - FIRST_WORD_ID
+    return {**rank_summary(ranks), "oov": oov, "words": int(words)}
+
+
+def unigram_ranks(counts: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The rank of each target word (word index) when words are ordered by `counts` alone:
+    what knowing nothing but word frequency scores. Same rank rule as the model's."""
+    counts = counts.float().cpu()
+    target = counts[targets.cpu()]
+    return ((counts.unsqueeze(0) > target.unsqueeze(1)).sum(dim=1) + 1).float()
+
+
+def word_counts(table, vocab_size: int) -> torch.Tensor:
+    """How often each real word (specials excluded) occurs in `table` (the training split):
+    the word prior's start and the unigram baseline's order."""
+    counts = torch.bincount(table.ids.long().flatten(), minlength=vocab_size)
+    return counts[FIRST_WORD_ID:vocab_size]
+
+
+def unigram_top10(counts: torch.Tensor, batches: list[MaskedBatch]) -> float | None:
+    """The held-out top-10 of ranking by `counts` alone (the training split's word counts)
+    on the in-vocabulary targets of `batches`: the floor a model has to clear."""
+    targets = [b.targets[b.targets >= FIRST_WORD_ID] - FIRST_WORD_ID for b in batches]
+    words = torch.cat(targets) if targets else torch.zeros(0, dtype=torch.long)
+    if not words.numel():
+        return None
+    return float((unigram_ranks(counts, words) <= 10).float().mean())
+
+
+@dataclass
+class BaselineWatch:
+    """Word counts' own held-out top-10, and the one warning a run gets when, past
+    `BELOW_UNIGRAM_AFTER` of its steps, the model still scores below it: a model that knows
+    less than word counts is not learning from the context, and the user should know early."""
+
+    unigram_top10: float | None
+    warned: bool = False
+
+    @classmethod
+    def of(cls, counts: torch.Tensor, batches: list[MaskedBatch]) -> BaselineWatch:
+        return cls(unigram_top10(counts, batches))
+
+    def check(self, step: int, steps: int, top10: float) -> str | None:
+        """The warning's text the first time it applies, else None."""
+        if self.warned or self.unigram_top10 is None or step < BELOW_UNIGRAM_AFTER * steps:
+            return None
+        if top10 >= self.unigram_top10:
+            return None
+        self.warned = True
+        return (
+            f"held-out top-10 {top10:.1%} is below word counts alone ({self.unigram_top10:.1%}) "
+            f"after {step:,} of {steps:,} steps: the model is not learning from the context; "
+            "try more steps, a lower lr, or the default recipe"
+        )

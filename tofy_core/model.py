@@ -1,10 +1,9 @@
-"""The latent model, top to bottom: encoder blocks → encoder → predictor → LatentModel with
-its EMA target table and the loss. It knows nothing of files; `export_tensors` and
+"""The latent model: the encoder (encoder.py) → predictor → LatentModel with its EMA target
+table, word prior and the loss. It knows nothing of files; `export_tensors` and
 `import_tensors` map between the internal modules and the seed's tensor names."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -14,165 +13,8 @@ from torch import nn
 from tofy_core.config import ModelConfig, TrainConfig
 from tofy_core.data.masking import QuerySelection
 from tofy_core.data.vocab import FIRST_WORD_ID
+from tofy_core.encoder import Encoder
 from tofy_core.word_softmax import word_softmax_loss
-
-LN_EPS = 1e-5
-# On CPU, up to this many keys attention runs as two batched matmuls: forward + backward of
-# one layer at batch 32, 8 heads of 34, 72 keys took 8.9 ms against SDPA's 13.3 (flash, no
-# mask; 16.8 vs 19.6 with a padding mask) on 2 threads; from 128 keys SDPA is the faster and
-# it never holds the B·H·L² probabilities.
-EXPLICIT_ATTENTION_MAX_KEYS = 96
-
-
-def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
-    """sin at even, cos at odd channels, base 10000, no scaling (the seed's table)."""
-    position = torch.arange(length, dtype=torch.float32).unsqueeze(1)
-    rate = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
-    table = torch.zeros(length, dim)
-    table[:, 0::2] = torch.sin(position * rate)
-    table[:, 1::2] = torch.cos(position * rate)[:, : dim // 2]
-    return table
-
-
-class SelfAttention(nn.Module):
-    """Multi-head attention with one fused qkv projection and SDPA; padded keys are masked.
-
-    Given `context`, queries come from `x` and keys/values from `context`: the encoder's last
-    block asks only at the masked positions, which are all the loss reads."""
-
-    def __init__(self, dim: int, heads: int) -> None:
-        super().__init__()
-        self.heads = heads
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.out = nn.Linear(dim, dim)
-
-    def forward(
-        self,
-        x: torch.Tensor,
-        key_mask: torch.Tensor | None,
-        context: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        batch, length, dim = x.shape
-        head_dim = dim // self.heads
-        if context is None:
-            qkv = self.qkv(x).view(batch, length, 3, self.heads, head_dim)
-            q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        else:
-            weight, bias = self.qkv.weight, self.qkv.bias
-            q = F.linear(x, weight[:dim], bias[:dim])
-            q = q.view(batch, length, self.heads, head_dim).transpose(1, 2)
-            kv = F.linear(context, weight[dim:], bias[dim:])
-            kv = kv.view(batch, context.shape[1], 2, self.heads, head_dim)
-            k, v = kv.permute(2, 0, 3, 1, 4).unbind(0)
-        if uses_explicit_attention(x.device, k.shape[-2]):
-            y = explicit_attention(q, k, v, key_mask)
-        else:
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask)
-        return self.out(y.transpose(1, 2).reshape(batch, length, dim))
-
-
-def uses_explicit_attention(device: torch.device, keys: int) -> bool:
-    return device.type == "cpu" and keys <= EXPLICIT_ATTENTION_MAX_KEYS
-
-
-def explicit_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_mask: torch.Tensor | None
-) -> torch.Tensor:
-    """softmax(q·kᵀ/√d, padded keys masked)·v as two batched matmuls: what SDPA computes.
-    `key_mask` is boolean (True: attend) or additive (0 or -inf, `attention_bias`)."""
-    scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-1, -2)
-    if key_mask is not None and key_mask.dtype == torch.bool:
-        scores = scores.masked_fill(~key_mask, float("-inf"))
-    elif key_mask is not None:
-        scores = scores + key_mask
-    return scores.softmax(dim=-1) @ v
-
-
-# The explicit path adds the mask as 0 / -inf rather than masked_fill: packed rows (10 × 8
-# heads × 72²), forward + backward of one layer on one thread, took 4.0 ms against 5.5 ms
-# (3.8 ms with no mask at all); the softmax is the same to the bit.
-def attention_bias(key_mask: torch.Tensor) -> torch.Tensor:
-    """A boolean mask (True: attend) as the 0 / -inf bias to add to attention scores."""
-    bias = torch.zeros(key_mask.shape, device=key_mask.device)
-    return bias.masked_fill_(~key_mask, float("-inf"))
-
-
-class Block(nn.Module):
-    """Pre-norm transformer block: x + attn(LN x), x + FFN(LN x) with a 4× GELU FFN."""
-
-    def __init__(self, dim: int, heads: int) -> None:
-        super().__init__()
-        self.ln1 = nn.LayerNorm(dim, eps=LN_EPS)
-        self.attn = SelfAttention(dim, heads)
-        self.ln2 = nn.LayerNorm(dim, eps=LN_EPS)
-        self.ff1 = nn.Linear(dim, 4 * dim)
-        self.ff2 = nn.Linear(4 * dim, dim)
-
-    def forward(
-        self,
-        x: torch.Tensor,
-        key_mask: torch.Tensor | None,
-        index: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """With `index` (B, W) the block's output only at those positions of each row, (B, W, dim):
-        every position still serves as a key and value."""
-        h = self.ln1(x)
-        if index is None:
-            x = x + self.attn(h, key_mask)
-        else:
-            rows = index.unsqueeze(-1).expand(-1, -1, x.shape[-1])
-            if key_mask is not None and key_mask.shape[2] > 1:  # packed: the asked rows
-                asked = index[:, None, :, None].expand(-1, 1, -1, key_mask.shape[3])
-                key_mask = key_mask.gather(2, asked)
-            x = x.gather(1, rows) + self.attn(h.gather(1, rows), key_mask, context=h)
-        return x + self.ff2(F.gelu(self.ff1(self.ln2(x))))
-
-
-class Encoder(nn.Module):
-    """Token embedding + sinusoidal positions → blocks → final LayerNorm."""
-
-    def __init__(self, config: ModelConfig) -> None:
-        super().__init__()
-        self.embed = nn.Embedding(config.effective_vocab, config.dim)
-        nn.init.normal_(self.embed.weight, std=0.02)
-        self.register_buffer(
-            "positions", sinusoidal_positions(config.max_seq, config.dim), persistent=False
-        )
-        self.blocks = nn.ModuleList(Block(config.dim, config.heads) for _ in range(config.layers))
-        self.ln_final = nn.LayerNorm(config.dim, eps=LN_EPS)
-
-    def forward(
-        self,
-        ids: torch.Tensor,
-        padding: torch.Tensor | None = None,
-        select: QuerySelection | None = None,
-        positions: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """States (B, L, dim); or, given `select`, only the selected positions' states (M, dim)
-        in row-major order, the last block computing nothing else. `padding` None: every
-        position is a real token (no attention mask); (B, L): the keys to attend; (B, L, L):
-        which keys each query attends (packed rows: block-diagonal, one block per phrase),
-        with `positions` (B, L) restarting at 0 per phrase, so a packed row computes what
-        its phrases compute alone."""
-        if positions is None:
-            x = self.embed(ids) + self.positions[: ids.shape[1]]
-        else:
-            x = self.embed(ids) + self.positions[positions]
-        if padding is None:
-            key_mask = None
-        elif padding.dim() == 2:
-            key_mask = padding[:, None, None, :]
-        else:
-            key_mask = padding[:, None]
-        if key_mask is not None and uses_explicit_attention(ids.device, ids.shape[1]):
-            key_mask = attention_bias(key_mask)  # built once, added in every block
-        *early, last = self.blocks
-        for block in early:
-            x = block(x, key_mask)
-        if select is None:
-            return self.ln_final(last(x, key_mask))
-        x = last(x, key_mask, select.index)
-        return self.ln_final(x.flatten(0, 1)[select.pick])
 
 
 class Predictor(nn.Module):
@@ -210,6 +52,10 @@ class LatentModel(nn.Module):
         self.encoder = Encoder(config)
         self.predictor = Predictor(config.dim)
         self.register_buffer("teacher_embed", self.encoder.embed.weight.detach().clone())
+        words = config.effective_vocab - FIRST_WORD_ID
+        # A learned score per word added to the cosine (`word_scores`): how likely the word is
+        # anywhere, which a cosine cannot say (an MLM's decoder bias says it). None: cosine only.
+        self.word_prior = nn.Parameter(torch.zeros(words)) if config.word_prior else None
 
     def predict(
         self,
@@ -231,6 +77,24 @@ class LatentModel(nn.Module):
         """Unit-length target rows of every real word (specials excluded)."""
         return F.normalize(self.teacher_embed[FIRST_WORD_ID:], dim=-1)
 
+    def word_scores(self, predicted: torch.Tensor, table: torch.Tensor | None = None):
+        """What ranks the words for each prediction (M, words): the cosine to each target row,
+        plus the word's prior when the model has one. `table`: `unit_targets()`, precomputed."""
+        table = self.unit_targets() if table is None else table
+        scores = F.normalize(predicted, dim=-1) @ table.T
+        return scores if self.word_prior is None else scores + self.word_prior
+
+    @torch.no_grad()
+    def start_word_prior(self, counts: torch.Tensor, temperature: float) -> None:
+        """Start the prior at each word's log-frequency (add-one, from `counts` of the real
+        words in the training split), in cosine units (×τ), centred on 0. The contrastive
+        softmax then ranks like word counts from step 0 and the context has to beat that."""
+        if self.word_prior is None:
+            return
+        log_freq = torch.log(counts.float() + 1)
+        prior = temperature * (log_freq - log_freq.mean())
+        self.word_prior.copy_(prior.to(self.word_prior.device))
+
     def loss(
         self,
         ids: torch.Tensor,
@@ -250,13 +114,20 @@ class LatentModel(nn.Module):
         mse = (p_unit - t_unit).pow(2).mean()
         if negative_ids is None:
             labels = targets - FIRST_WORD_ID
-            ce, hits = word_softmax_loss(p_unit / train.temperature, self.unit_targets(), labels)
+            table = self.contrast_table(train)
+            bias = None if self.word_prior is None else self.word_prior / train.temperature
+            ce, hits = word_softmax_loss(p_unit / train.temperature, table, labels, bias)
             accuracy = hits.float().mean()
         else:
-            negatives = F.normalize(self.teacher_embed[negative_ids], dim=-1)
-            positive = (p_unit * t_unit).sum(-1, keepdim=True)
+            rows = self._contrast_rows(train)
+            negatives = F.normalize(rows[negative_ids], dim=-1)
+            positive = (p_unit * F.normalize(rows[targets], dim=-1)).sum(-1, keepdim=True)
             others = torch.einsum("md,mkd->mk", p_unit, negatives)
-            logits = torch.cat([positive, others], dim=1) / train.temperature
+            logits = torch.cat([positive, others], dim=1)
+            if self.word_prior is not None:
+                ids = torch.cat([targets.unsqueeze(1), negative_ids], dim=1) - FIRST_WORD_ID
+                logits = logits + self.word_prior[ids]
+            logits = logits / train.temperature
             ce = F.cross_entropy(logits, torch.zeros_like(targets))
             held = logits.detach()
             accuracy = (held[:, 0] >= held.amax(dim=-1)).float().mean()
@@ -264,19 +135,34 @@ class LatentModel(nn.Module):
         total = train.mse_weight * mse + train.ce_weight * ce + train.align_weight * align
         return LossParts(total, mse.detach(), ce.detach(), align.detach(), accuracy)
 
+    def _contrast_rows(self, train: TrainConfig) -> torch.Tensor:
+        """The embedding rows the contrastive loss scores against: the EMA teacher's (the
+        seed; no gradient), or the online table, which the loss then trains as well, so a word
+        the context rules out is pushed away from the prediction even when it is rare."""
+        if train.contrast == "online":
+            return self.encoder.embed.weight
+        return self.teacher_embed
+
+    def contrast_table(self, train: TrainConfig) -> torch.Tensor:
+        return F.normalize(self._contrast_rows(train)[FIRST_WORD_ID:], dim=-1)
+
     @torch.no_grad()
     def ema_update(self, momentum: float) -> None:
         """teacher ← m·teacher + (1−m)·online embedding, in place."""
         self.teacher_embed.mul_(momentum).add_(self.encoder.embed.weight, alpha=1 - momentum)
 
     def configure_optimizer(self, train: TrainConfig, device: torch.device):
-        """AdamW with weight decay on matrices only; fused kernels where the build has them."""
-        decay = [p for p in self.parameters() if p.requires_grad and p.dim() >= 2]
-        no_decay = [p for p in self.parameters() if p.requires_grad and p.dim() < 2]
+        """AdamW with weight decay on matrices only; fused kernels where the build has them.
+        The word prior learns at τ× the rate (`lr_scale`): it is added to cosines that the
+        loss divides by τ, so in the softmax's units it then moves like any other weight."""
+        prior = [self.word_prior] if self.word_prior is not None else []
+        rest = [p for p in self.parameters() if p.requires_grad and all(p is not q for q in prior)]
         groups = [
-            {"params": decay, "weight_decay": train.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
+            {"params": [p for p in rest if p.dim() >= 2], "weight_decay": train.weight_decay},
+            {"params": [p for p in rest if p.dim() < 2], "weight_decay": 0.0},
         ]
+        if prior:
+            groups.append({"params": prior, "weight_decay": 0.0, "lr_scale": train.temperature})
         try:
             return torch.optim.AdamW(groups, lr=train.lr, betas=(0.9, 0.999), fused=True)
         except (RuntimeError, TypeError):
@@ -321,6 +207,8 @@ def export_tensors(model: LatentModel) -> dict[str, torch.Tensor]:
         out[f"predictor.{name}.weight"] = getattr(model.predictor, name).weight
         out[f"predictor.{name}.bias"] = getattr(model.predictor, name).bias
     out["teacher.embed.weight"] = model.teacher_embed
+    if model.word_prior is not None:
+        out["predictor.word_prior"] = model.word_prior
     return {k: v.detach().contiguous().cpu() for k, v in out.items()}
 
 
@@ -352,6 +240,8 @@ def import_tensors(model: LatentModel, tensors: dict[str, torch.Tensor]) -> list
             key = f"predictor.{name}.{kind}"
             if key in tensors:
                 state[key] = tensors[key]
+    if model.word_prior is not None and "predictor.word_prior" in tensors:
+        state["word_prior"] = tensors["predictor.word_prior"]
     teacher = tensors.get("teacher.embed.weight", tensors.get("encoder.embed.weight"))
     if teacher is not None:
         state["teacher_embed"] = teacher

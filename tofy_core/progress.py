@@ -165,10 +165,15 @@ class ConsoleProgress:
         )
 
     def on_eval(self, event: dict[str, Any]) -> None:
+        counts = event.get("unigram_top10")
+        against = f" (word counts alone: {counts:.1%})" if counts is not None else ""
         self._line(
-            f"eval @ {event['step']}: top-1 {event['top1']:.1%}  top-10 {event['top10']:.1%}  "
-            f"mean rank {event['mean_rank']:.1f} of {event['words']:,} words"
+            f"eval @ {event['step']}: top-1 {event['top1']:.1%}  top-10 {event['top10']:.1%}"
+            f"{against}  mean rank {event['mean_rank']:.1f} of {event['words']:,} words"
         )
+
+    def on_warning(self, event: dict[str, Any]) -> None:
+        self._line(f"warning @ {event.get('step')}: {event.get('message', '')}")
 
     def on_end(self, event: dict[str, Any]) -> None:
         status = event["status"]

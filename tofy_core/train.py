@@ -21,7 +21,14 @@ from tofy_core.data.vocab import FIRST_WORD_ID
 from tofy_core.distributed import pick_device
 from tofy_core.errors import CheckpointError
 from tofy_core.events import EventWriter
-from tofy_core.measures import LossWindow, collapse_score, memory_reading, retrieval_scores
+from tofy_core.measures import (
+    BaselineWatch,
+    LossWindow,
+    collapse_score,
+    memory_reading,
+    retrieval_scores,
+    word_counts,
+)
 from tofy_core.model import LatentModel, sample_negatives
 from tofy_core.preflight import check_memory
 from tofy_core.rates import RateMeter
@@ -62,6 +69,8 @@ class Trainer:
         check_memory(config, self.device)
         torch.manual_seed(self.train.seed)
         self.model = LatentModel(config.model).to(self.device)
+        self.word_counts = word_counts(data.train_table, len(data.vocab))
+        self.model.start_word_prior(self.word_counts, self.train.temperature)
         self.optimizer = self.model.configure_optimizer(self.train, self.device)
         seed = self.train.seed + self.world.rank  # each process draws its own batches
         self.sampler = BatchSampler(data.train_table, len(data.vocab), seed, pack=self.train.pack)
@@ -74,8 +83,9 @@ class Trainer:
         self.lock: runs.RunLock | None = None
         self.events = EventWriter(run.file(runs.METRICS_FILE))
         self._eval = eval_batches(data.eval_table, len(data.vocab), batch=64)
+        self.baseline = BaselineWatch.of(self.word_counts, self._eval)
         sample = min(COLLAPSE_SAMPLE, len(data.vocab) - FIRST_WORD_ID)
-        self._collapse_ids = torch.arange(FIRST_WORD_ID, FIRST_WORD_ID + sample)
+        self.collapse_ids = torch.arange(FIRST_WORD_ID, FIRST_WORD_ID + sample)
         self._forward = distributed.data_parallel(self.model)  # model.loss with one process
         if self.train.compile:
             self._forward = torch.compile(self.model.loss)
@@ -187,8 +197,9 @@ class Trainer:
             )
 
     def optimizer_step(self, loss: torch.Tensor) -> None:
+        lr = get_lr(self.step, self.train)
         for group in self.optimizer.param_groups:
-            group["lr"] = get_lr(self.step, self.train)
+            group["lr"] = lr * group.get("lr_scale", 1.0)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.train.grad_clip)
@@ -304,7 +315,7 @@ class Trainer:
             eta=rates.eta(self.train.steps - self.step),
             real_tokens=self.meter.real_tokens,
             train_seconds=elapsed,
-            collapse=collapse_score(self.model, self._collapse_ids),
+            collapse=collapse_score(self.model, self.collapse_ids),
             **memory_reading(self.device),
         )
         return True
@@ -318,7 +329,11 @@ class Trainer:
             scored = self._eval if batches is None else batches
             result = retrieval_scores(self.model, scored, self.device)
             if result is not None and batches is None:
-                self.emit("eval", step=self.step, **result)
+                counts = self.baseline.unigram_top10
+                self.emit("eval", step=self.step, **result, unigram_top10=counts)
+                warning = self.baseline.check(self.step, self.train.steps, result["top10"])
+                if warning:
+                    self.emit("warning", step=self.step, code="below_unigram", message=warning)
         if batches is None:
             distributed.barrier()
         return result

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import argparse
 
-from tofy_core.cli.args import non_negative_int, positive_float, positive_int
+from tofy_core.cli.args import (
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    unit_float,
+)
 from tofy_core.config import (
     DEFAULT_PRESET,
     DEVICES,
@@ -16,6 +22,7 @@ from tofy_core.config import (
     default_threads,
     preset_config,
 )
+from tofy_core.recipes import DEFAULT_RECIPE, RECIPE_OPTIONS, RECIPES
 
 PRESET_FIELDS = {
     "dim": "model",
@@ -134,6 +141,33 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "max-seq, attention and positions per phrase, so no compute goes to padding)",
     )
     group.add_argument("--compile", action="store_true", help="torch.compile the model")
+    add_loss_arguments(parser)
+
+
+def _from_recipe(name: str, what: str) -> str:
+    """Help text for a loss option: its value in each recipe."""
+    values = ", ".join(f"{r.name} {r.train[name]:g}" for r in RECIPES.values())
+    return f"{what} (default from --recipe: {values})"
+
+
+def add_loss_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("loss")
+    group.add_argument(
+        "--recipe",
+        choices=tuple(RECIPES),
+        default=DEFAULT_RECIPE,
+        help="; ".join(f"{r.name}: {r.summary}" for r in RECIPES.values()),
+    )
+    for name, kind, what in (
+        ("temperature", positive_float, "softmax temperature of the cosine scores"),
+        ("mse_weight", non_negative_float, "weight of the squared distance to the target"),
+        ("ce_weight", non_negative_float, "weight of the contrastive cross-entropy"),
+        ("align_weight", non_negative_float, "weight of the encoder state's cosine to the target"),
+        ("ema_start", unit_float, "EMA teacher momentum at the start"),
+        ("ema_end", unit_float, "EMA teacher momentum at the end (1: the teacher stops)"),
+    ):
+        flag = "--" + name.replace("_", "-")
+        group.add_argument(flag, type=kind, help=_from_recipe(name, what))
 
 
 # Training options config_from_args copies as given (the preset does not set them).
@@ -162,7 +196,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """The preset's configuration with every option the user gave laid over it."""
-    config = preset_config(args.preset)
+    config = preset_config(args.preset, args.recipe)
+    for name in RECIPE_OPTIONS:
+        if getattr(args, name) is not None:
+            setattr(config.train, name, getattr(args, name))
     for name, part in PRESET_FIELDS.items():
         value = getattr(args, name)
         if value is not None:
@@ -198,6 +235,12 @@ def train_argv(config: RunConfig, run_id: str | None = None) -> list[str]:
         ("--eval-every", train.eval_every),
     ):
         argv += [flag, str(value)]
+    if train.recipe:
+        argv += ["--recipe", train.recipe]
+        recipe = RECIPES[train.recipe].train
+        for name in RECIPE_OPTIONS:
+            if getattr(train, name) != recipe[name]:
+                argv += ["--" + name.replace("_", "-"), repr(getattr(train, name))]
     defaults = TrainConfig()
     for name in ("threads", "masks_per_seq", "negatives", "checkpoint_every"):
         if getattr(train, name) != getattr(defaults, name):  # threads 0: the engine's rule

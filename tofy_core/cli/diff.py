@@ -177,21 +177,26 @@ def format_text(found) -> str:
     from tofy_core.diff_query import display_phrase
 
     lines = [display_phrase(found.tokens, found.mask_index)]
+    prior = any(r.cosine_rank is not None for r in found.results)
     if found.results:
         width = max(6, *(len(r.answer) for r in found.results))
         rank_width = len(f"{found.words:,}") * 2 + 1
-        lines.append(
-            f"  {'answer':<{width}}  {'cosine':>7}  {'L2 unit':>7}  {'rank':>{rank_width}}  "
-            f"{'pct':>5}"
-        )
+        head = f"  {'answer':<{width}}  {'cosine':>7}  {'L2 unit':>7}  {'rank':>{rank_width}}  "
+        lines.append(head + f"{'pct':>5}" + (f"  {'cos rank':>8}" if prior else ""))
         for r in found.results:
             rank = f"{r.rank:,}/{r.words:,}"
+            by_cosine = "" if r.cosine_rank is None else f"  {r.cosine_rank:>8,}"
             lines.append(
                 f"  {r.answer:<{width}}  {r.cosine:>7.4f}  {r.l2_unit:>7.4f}  "
-                f"{rank:>{rank_width}}  {r.percentile:>5.1f}"
+                f"{rank:>{rank_width}}  {r.percentile:>5.1f}{by_cosine}"
             )
     nearest = ", ".join(f"{word} {cos:.3f}" for word, cos in found.neighbors)
     lines.append(f"  {'guesses' if found.is_guess else 'nearest'}: {nearest}")
+    if prior:
+        lines.append(
+            "  rank: by cosine + the word's learned prior (how likely the word is anywhere), "
+            "as the model guesses; cos rank: by the cosine alone"
+        )
     lines.extend(f"  note: {note}" for note in found.notes())
     return "\n".join(lines) + "\n"
 

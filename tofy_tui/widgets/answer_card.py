@@ -41,4 +41,7 @@ class AnswerCard(Vertical):
         rank.append(f" of {result.words:,} words  ·  ")
         rank.append(f"{result.percentile:.1f}", style="bold")
         rank.append(" percentile")
+        if result.cosine_rank is not None:  # the rank above counts the word prior too
+            rank.append("\nwith the word prior · by cosine alone ", style="dim")
+            rank.append(f"{result.cosine_rank:,}", style="bold")
         self.query_one(".answer-rank", Static).update(rank)

@@ -35,29 +35,58 @@ def held_out_batches(eval_table, batch: int = 64):
     return batches
 
 
-def summarize(ranks) -> dict[str, float]:
-    rank = ranks.float()
-    return {
-        "top1": float((rank <= 1).float().mean()),
-        "top10": float((rank <= 10).float().mean()),
-        "mean_rank": float(rank.mean()),
-        "count": int(rank.numel()),
-    }
+# Frequency bands by share of the training tokens: the most frequent words that make up the
+# first half of them, the words that make up the next 40%, and the rest (the last 10%).
+BANDS = (("frequent", 0.5), ("middle", 0.9), ("rare", 1.0))
 
 
-def unigram_ranks(train_table, vocab_size: int, batches):
-    """Rank of each target when words are always ordered by training frequency."""
+def word_bands(counts) -> dict[str, object]:
+    """Which band each real word falls in (a boolean (words,) tensor per band), from its
+    count in the training split: bands by cumulative share of tokens, most frequent first."""
+    import torch
+
+    order = torch.argsort(counts, descending=True, stable=True)
+    share = counts[order].double().cumsum(0) / max(float(counts.sum()), 1.0)
+    before = torch.cat([share.new_zeros(1), share[:-1]])  # the share before each word
+    bands, low = {}, 0.0
+    for name, high in BANDS:
+        member = torch.zeros_like(counts, dtype=torch.bool)
+        member[order[(before >= low) & (before < high)]] = True
+        bands[name] = member
+        low = high
+    return bands
+
+
+def summarize(ranks, targets=None, bands=None) -> dict[str, float]:
+    """`rank_summary` (top-1, top-10, mean and median rank); with `targets` (word index of
+    each rank) and `bands` (`word_bands`), the top-10 and count of each band too."""
+    from tofy_core.measures import rank_summary
+
+    ranks = ranks.float()
+    result = rank_summary(ranks)
+    for name, member in (bands or {}).items():
+        chosen = member[targets]
+        result[f"{name}_count"] = int(chosen.sum())
+        hit = (ranks[chosen] <= 10).float()
+        result[f"{name}_top10"] = float(hit.mean()) if hit.numel() else float("nan")
+    return result
+
+
+def held_out_targets(batches):
+    """The word index (0 = first real word) of every held-out target, in batch order."""
     import torch
 
     from tofy_core.data.vocab import FIRST_WORD_ID
 
-    counts = torch.bincount(train_table.ids.long().flatten(), minlength=vocab_size).float()
-    words = counts[FIRST_WORD_ID:]
-    ranks = []
-    for batch in batches:
-        target = words[batch.targets - FIRST_WORD_ID]
-        ranks.append((words.unsqueeze(0) > target.unsqueeze(1)).sum(dim=1) + 1)
-    return torch.cat(ranks)
+    return torch.cat([b.targets for b in batches]) - FIRST_WORD_ID
+
+
+def unigram_ranks(train_table, vocab_size: int, batches):
+    """Rank of each target when words are always ordered by training frequency."""
+    from tofy_core.measures import unigram_ranks as ranks_by_counts
+    from tofy_core.measures import word_counts
+
+    return ranks_by_counts(word_counts(train_table, vocab_size), held_out_targets(batches))
 
 
 def train_mlm_twin(trainer, steps: int, batches, curve_every: int, curve: dict[int, float]):
@@ -67,7 +96,7 @@ def train_mlm_twin(trainer, steps: int, batches, curve_every: int, curve: dict[i
     from torch import nn
 
     from tofy_core.data.masking import BatchSampler
-    from tofy_core.model import Encoder
+    from tofy_core.encoder import Encoder
     from tofy_core.schedule import get_lr
 
     config, train = trainer.config.model, trainer.train

@@ -9,7 +9,7 @@ import re
 
 import pytest
 from textual.widgets import Button, Input
-from tui_pilot import SIZE, fill, note, wait_until
+from tui_pilot import SIZE, fill, note, open_advanced, wait_until
 
 from tofy_tui.app import TofyApp
 from tofy_tui.screens.diff import DiffScreen
@@ -134,6 +134,7 @@ async def test_the_form_opens_on_the_quick_preset_and_a_preset_fills_the_sizes()
         screen = app.screen
         await wait_until(pilot, lambda: screen.ready, "the form")
         assert screen.form.check.config == preset_config("quick")
+        await open_advanced(pilot, screen)  # the preset and threads are Advanced settings
         assert note(screen, "preset") == PRESETS["quick"].summary
         assert note(screen, "threads").startswith("auto: ")  # empty: the engine's rule
         await fill(pilot, screen, name="mine", seed="7", threads="1")

@@ -11,11 +11,11 @@ import re
 
 import pytest
 from form_pilot import ready, record_notes, shown_text
-from textual.widgets import Button, Collapsible
-from tui_pilot import SIZE, fill, wait_until
+from textual.widgets import Button, Collapsible, Input
+from tui_pilot import SIZE, fill, note, open_advanced, wait_until
 
 from tofy_core import paths, runs
-from tofy_core.config import preset_config
+from tofy_core.config import PRESETS, preset_config
 from tofy_core.errors import TofyError
 from tofy_tui import ui_state
 from tofy_tui.app import TofyApp
@@ -103,6 +103,32 @@ async def test_errors_are_counted_alike_by_the_form_and_start(notes):
         errors = [text for text, severity in notes if severity == "error"]
         assert errors and "3 fields to fix: Steps, Heads, Negatives (Advanced)" in errors[-1]
         assert not screen.launcher.children
+
+
+async def test_advanced_settings_set_while_closed_are_in_its_fields_when_it_opens():
+    """The Advanced fields are built when the section first opens: what was set before
+    (remembered, filled, a preset chosen) is what they show, and they stay live after."""
+    assert ui_state.update(form={"seed": "11", "masks_per_seq": "3"}) == ""
+    app = TofyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        advanced = screen.query_one("#advanced", Collapsible)
+        assert advanced.collapsed
+        await fill(pilot, screen, negatives="16", preset="base")
+        await wait_until(pilot, lambda: screen.form.values()["dim"] == "272", "base's sizes")
+        assert screen.form.check.config is not None
+        assert screen.form.check.config.train.negatives == 16
+        await open_advanced(pilot, screen)
+        shown = {name: screen.query_one(f"#field-{name}").value for name in ADVANCED}
+        assert (shown["seed"], shown["masks_per_seq"], shown["negatives"]) == ("11", "3", "16")
+        assert shown["preset"] == "base" and note(screen, "preset") == PRESETS["base"].summary
+        seed = screen.query_one("#field-seed", Input)
+        seed.focus()
+        await pilot.press("end", "backspace", "backspace", "x")
+        await pilot.pause()
+        assert screen.form.values()["seed"] == "x"
+        assert "not a whole number" in note(screen, "seed")
+        assert str(screen.summary.render()).startswith("1 field to fix")
 
 
 # ---------------------------------------------------------------- remembered state

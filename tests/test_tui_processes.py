@@ -41,6 +41,7 @@ async def test_the_processes_field_is_on_the_form_at_120_by_40():
         await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen), "the Train screen")
         screen = app.screen
         await wait_until(pilot, lambda: screen.query("#row-processes"), "the form")
+        await pilot.pause()  # laid out: the rows are mounted before the frame that draws them
         row = screen.query_one("#row-processes")
         name = screen.query_one("#row-name")
         assert row.region.height > 0 and row.region.bottom <= 40  # seen without scrolling

@@ -21,6 +21,7 @@ async def main():
     async with app.run_test(size=(120, 40)) as pilot:
         while not app.screen.ready:
             await pilot.pause(0.05)
+        await pilot.pause()  # drawn: a click lands where the field is on screen
         await pilot.click("#field-data")
         await pilot.press("7")  # the form takes keys...
         assert app.screen.form.values()["data"] == "7", app.screen.form.values()["data"]

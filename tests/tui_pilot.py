@@ -34,11 +34,22 @@ async def wait_until(pilot, predicate, what: str, timeout: float = 60.0) -> None
 
 
 def note(screen, name: str) -> str:
-    return str(screen.query_one(f"#row-{name} .field-note", Static).render())
+    """The note under a field ("" when it has none: the note is built with its first text)."""
+    notes = screen.query(f"#row-{name} .field-note").results(Static)
+    shown = next(notes, None)
+    return str(shown.render()) if shown is not None else ""
 
 
 def log_text(screen) -> str:
     return "\n".join(screen.query_one(EventLog).lines)
+
+
+async def open_advanced(pilot, screen: TrainScreen) -> None:
+    """Open the form's Advanced section from the keyboard, as a user does: its fields are
+    built when it first opens."""
+    screen.query_one("#advanced CollapsibleTitle").focus()
+    await pilot.press("enter")
+    await pilot.pause()
 
 
 async def fill(pilot, screen: TrainScreen, **values: str) -> None:

@@ -15,6 +15,9 @@ from textual.worker import get_current_worker
 from tofy_tui.messages import DataDescribed
 
 SETTLE_S = 0.3  # typing goes on: only a value left this long is worth the work
+# The form's first value waits longer: counting the built-in corpus's words (~40 ms of the
+# interpreter's time) would otherwise land on the app's first keys and clicks.
+FIRST_SETTLE_S = 1.0
 
 
 @dataclass
@@ -39,12 +42,14 @@ class DataHint:
         return True
 
 
-def describe_source(source: str, lowercase: bool, post: Callable[[Message], object]) -> None:
+def describe_source(
+    source: str, lowercase: bool, post: Callable[[Message], object], settle: float = SETTLE_S
+) -> None:
     """A worker's body: describe `source`, count its words, and post `DataDescribed`, unless
     the worker was cancelled meanwhile (a newer value replaced it)."""
     from tofy_tui.data_probe import describe_data, distinct_words  # not for the first frame
 
-    time.sleep(SETTLE_S)
+    time.sleep(settle)
     worker = get_current_worker()
     if worker.is_cancelled:
         return

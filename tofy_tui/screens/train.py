@@ -107,14 +107,15 @@ class TrainScreen(TrainSetup, MonitorKeys):
     async def _mount_panes(self) -> None:
         from tofy_tui.form_memory import FormMemory
         from tofy_tui.widgets.config_summary import ConfigSummary
+        from tofy_tui.widgets.form_button import FormButton
         from tofy_tui.widgets.train_form import TrainForm
 
         self.app.load_panes_css()  # type: ignore[attr-defined]
         with contextlib.suppress(MountError, NoMatches):  # the app quit first
             buttons = Horizontal(
-                Button("Start", id="start", variant="primary"),
-                Button("Stop", id="stop", variant="error", disabled=True),
-                Button("Watch…", id="watch"),
+                FormButton("Start", id="start", variant="primary"),
+                FormButton("Stop", id="stop", variant="error", disabled=True),
+                FormButton("Watch…", id="watch"),
                 id="form-buttons",
             )
             self.memory = FormMemory()

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Button
 
 from tofy_core.errors import TofyError
-from tofy_tui.data_hint import DataHint, describe_source
+from tofy_tui.data_hint import FIRST_SETTLE_S, SETTLE_S, DataHint, describe_source
 from tofy_tui.device_check import DeviceChecks, check_in_worker
 from tofy_tui.messages import DataDescribed, DeviceChecked
 
@@ -137,7 +137,7 @@ class TrainSetup(Screen):
 
     def action_leave_field(self) -> None:
         """Out of a field, onto the first usable button: single-key shortcuts work again."""
-        for button in self.query("#form-buttons Button").results(Button):
+        for button in self.query("#form-buttons FormButton").results(Button):
             if not button.disabled:
                 button.focus()
                 return
@@ -163,8 +163,9 @@ class TrainSetup(Screen):
 
     def on_train_form_checked(self, message: TrainForm.Checked) -> None:
         source = message.values.get("data", "").strip()
+        settle = FIRST_SETTLE_S if self.hint.source is None else SETTLE_S
         if self.hint.changed(source) and "data" not in message.check.errors:
-            work = partial(describe_source, source, True, self.post_message)
+            work = partial(describe_source, source, True, self.post_message, settle)
             self.run_worker(
                 work, thread=True, exclusive=True, group="describe", exit_on_error=False
             )

@@ -1,11 +1,13 @@
-"""One setting of the Train form: a label, an input (or a choice) and a note under it that
-shows the field's error, or a hint when there is one."""
+"""One setting of the Train form: a label, an input (or a choice) and, once there is something
+to say, a note under it that shows the field's error or a hint.
+
+Three widgets a field (the row, its label, its input), laid out as a grid: the form has ~25
+fields and each widget costs start-up time, so the note is only built when first needed."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.suggester import Suggester
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
@@ -13,7 +15,7 @@ from textual.widgets import Input, Label, Select, Static
 from tofy_tui.form_settings import Field
 
 
-class FormField(Vertical):
+class FormField(Widget):
     """A labelled input whose note line shows errors literally (no markup)."""
 
     def __init__(
@@ -26,52 +28,52 @@ class FormField(Vertical):
         extra: Widget | None = None,
         placeholder: str = "",
     ) -> None:
-        super().__init__(id=f"row-{spec.name}", classes="form-field")
+        classes = "form-field -extra" if extra is not None else "form-field"
+        super().__init__(id=f"row-{spec.name}", classes=classes)
         self.spec = spec
-        self._value = value
-        self._choices = choices
-        self._suggester = suggester
+        self._value = value  # what the input holds until it is mounted (a Select reads blank)
         self._extra = extra
-        self._placeholder = placeholder or (spec.help if spec.kind in ("data", "text") else "")
         self._shown: tuple[str, str, bool] = ("", "", False)
+        self._note: Static | None = None
+        self.control: Input | Select[str]
+        if choices:
+            self.control = Select(
+                [(choice, choice) for choice in choices],
+                value=value,
+                allow_blank=False,
+                compact=True,
+                id=f"field-{spec.name}",
+                tooltip=spec.help,
+            )
+        else:
+            self.control = Input(
+                value,
+                placeholder=placeholder or (spec.help if spec.kind in ("data", "text") else ""),
+                compact=True,
+                suggester=suggester,
+                id=f"field-{spec.name}",
+                classes="-valid",  # as Textual marks it once built: no restyle then
+                tooltip=spec.help,
+            )
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="field-line"):
-            yield Label(self.spec.label, classes="field-label")
-            if self._choices:
-                yield Select(
-                    [(choice, choice) for choice in self._choices],
-                    value=self._value,
-                    allow_blank=False,
-                    compact=True,
-                    id=f"field-{self.spec.name}",
-                    tooltip=self.spec.help,
-                )
-            else:
-                yield Input(
-                    self._value,
-                    placeholder=self._placeholder,
-                    compact=True,
-                    suggester=self._suggester,
-                    id=f"field-{self.spec.name}",
-                    classes="-valid",  # as Textual marks it once built: no restyle then
-                    tooltip=self.spec.help,
-                )
-            if self._extra is not None:
-                yield self._extra
-        yield Static("", classes="field-note", markup=False)
+        yield Label(self.spec.label, classes="field-label")
+        yield self.control
+        if self._extra is not None:
+            yield self._extra
+
+    def on_mount(self) -> None:
+        self._show_note()  # a note decided before the field was built
 
     @property
     def value(self) -> str:
-        widget = self.query_one(f"#field-{self.spec.name}")
-        if isinstance(widget, Select):
-            return str(widget.value)
-        assert isinstance(widget, Input)
-        return widget.value
+        if not self.control.is_mounted:
+            return self._value
+        return str(self.control.value)
 
     def set_value(self, value: str) -> None:
-        widget = self.query_one(f"#field-{self.spec.name}")
-        widget.value = value  # type: ignore[attr-defined]
+        self._value = value
+        self.control.value = value
 
     def show(self, error: str = "", hint: str = "", warn: bool = False) -> None:
         """An error wins over a hint; an empty note takes no room."""
@@ -79,10 +81,20 @@ class FormField(Vertical):
         if shown == self._shown:
             return
         self._shown = shown
-        note = self.query_one(".field-note", Static)
-        note.update(Text(error or hint))
-        note.display = bool(error or hint)
         self.set_class(bool(error), "-error")
         self.set_class(bool(hint) and not error and warn, "-warn")
-        widget = self.query_one(f"#field-{self.spec.name}")
-        widget.set_class(bool(error), "-invalid")
+        self.control.set_class(bool(error), "-invalid")
+        if self.is_mounted:
+            self._show_note()
+
+    def _show_note(self) -> None:
+        error, hint, _ = self._shown
+        text = error or hint
+        if self._note is None:
+            if not text:
+                return  # nothing to say yet: no widget either
+            self._note = Static(Text(text), classes="field-note", markup=False)
+            self.mount(self._note)
+        else:
+            self._note.update(Text(text))
+        self._note.display = bool(text)

@@ -1,6 +1,7 @@
 """The Train form: every `tofy train` option, checked as you type with the engine's rules; the
 common ones in view, the rest in a collapsed Advanced section that opens itself when one of
-its fields needs fixing."""
+its fields needs fixing. The Advanced fields are built when the section first opens (start-up
+is mostly the cost of widgets): until then their values live in the form's own dict."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Collapsible, Input, Select
+from textual.widgets import Collapsible, Input, Select
 
 from tofy_core.config import default_threads
 from tofy_tui.form_settings import (
@@ -25,6 +26,7 @@ from tofy_tui.form_settings import (
     preset_values,
 )
 from tofy_tui.recent_data import recent_data
+from tofy_tui.widgets.form_button import FormButton
 from tofy_tui.widgets.form_field import FormField
 
 
@@ -46,31 +48,30 @@ class TrainForm(VerticalScroll):
 
     def __init__(self, values: dict[str, str] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._initial = {**DEFAULTS, **(values or {})}
-        self.check: FormCheck = check_form(self._initial)
+        # Every field's value; a built field's widget holds the current one (see `values`).
+        self._values = {**DEFAULTS, **(values or {})}
+        self._advanced_built = False
+        self.check: FormCheck = check_form(self._values)
         self._data_hint: tuple[str, bool] = ("", False)
         self._late: dict[str, str] = {}  # errors found by workers (the device check)
-        self._preset = self._initial["preset"]
+        self._preset = self._values["preset"]
         self._checked: dict[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         for spec in FIELDS:
             if not spec.advanced:
                 yield self._field(spec)
-        # Built with the class it gets on mount: adding it then restyled every advanced
-        # field, a quarter of the form's start-up cost.
-        collapsed = Collapsible(
+        # Built with the class it gets on mount: adding it then restyled the section. Its
+        # fields are built when it first opens (`_build_advanced`): until then their values
+        # live in `_values`, checked like the others.
+        yield Collapsible(
             title=advanced_title(), collapsed=True, id="advanced", classes="-collapsed"
         )
-        with collapsed:
-            for spec in FIELDS:
-                if spec.advanced:
-                    yield self._field(spec)
 
     def _field(self, spec: Field) -> FormField:
-        value = self._initial[spec.name]
+        value = self._values[spec.name]
         if spec.name == "data":
-            browse = Button("…", id="browse", compact=True, tooltip="pick a data file (o)")
+            browse = FormButton("…", id="browse", compact=True, tooltip="pick a data file (o)")
             suggester = SuggestFromList(recent_data(), case_sensitive=True)
             return FormField(spec, value, suggester=suggester, extra=browse)
         if spec.choices:
@@ -80,13 +81,41 @@ class TrainForm(VerticalScroll):
         return FormField(spec, value)
 
     def on_mount(self) -> None:
+        self.watch(self.query_one("#advanced"), "collapsed", self._advanced_toggled, init=False)
         self._recheck()
 
     def values(self) -> dict[str, str]:
-        return {field.spec.name: field.value for field in self.query(FormField)}
+        values = dict(self._values)
+        for field in self.query(FormField):
+            values[field.spec.name] = field.value
+        return values
 
     def set_value(self, name: str, value: str) -> None:
-        self.query_one(f"#row-{name}", FormField).set_value(value)
+        fields = self.query(f"#row-{name}").results(FormField)
+        field = next(fields, None)
+        if field is not None:
+            field.set_value(value)  # its input reports the change
+            return
+        self._values[name] = value  # an Advanced field not built yet
+        if name == "preset":
+            self._apply_preset(value)
+        self.call_later(self._recheck)
+
+    def _advanced_toggled(self, collapsed: bool) -> None:
+        if not collapsed:
+            self._build_advanced()
+
+    def _build_advanced(self) -> None:
+        """The Advanced fields, built from the form's values when the section first opens,
+        each with its note as it stands."""
+        if self._advanced_built:
+            return
+        self._advanced_built = True
+        fields = [self._field(spec) for spec in FIELDS if spec.advanced]
+        hints = field_hints(self._checked or {})
+        for field in fields:
+            field.show(*self._note(field.spec.name, hints))
+        self.query_one("#advanced").query_one(Collapsible.Contents).mount(*fields)
 
     def set_values(self, values: dict[str, str]) -> None:
         """Fill several fields at once (a run's settings, the defaults): a preset among them
@@ -176,12 +205,14 @@ class TrainForm(VerticalScroll):
     def _show_notes(self) -> None:
         hints = field_hints(self._checked or {})
         for field in self.query(FormField):
-            name = field.spec.name
-            if name != "data":
-                error = self.check.errors.get(name) or self._late.get(name, "")
-                field.show(error, hints.get(name, ""))
+            if field.spec.name != "data":
+                field.show(*self._note(field.spec.name, hints))
         self._show_data_note()
         self._show_advanced()
+
+    def _note(self, name: str, hints: dict[str, str]) -> tuple[str, str]:
+        """The error, or else the hint, under a field."""
+        return self.check.errors.get(name) or self._late.get(name, ""), hints.get(name, "")
 
     def _show_advanced(self) -> None:
         """The Advanced title counts its fields to fix, and opens: no error stays hidden."""

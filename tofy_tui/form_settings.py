@@ -19,7 +19,9 @@ from tofy_core.config import (
     preset_config,
 )
 from tofy_core.errors import ConfigError, TofyError
+from tofy_core.recipes import RECIPE_OPTIONS, RECIPES
 from tofy_tui.data_probe import data_problem
+from tofy_tui.form_loss import apply_loss, loss_field_specs, loss_values, parse_auto_float
 
 MODEL_FIELDS = ("dim", "max_seq", "layers", "heads", "max_vocab")
 
@@ -32,7 +34,7 @@ class Field:
     name: str
     label: str
     help: str
-    kind: str = "int"  # int | auto_int (empty = 0) | float | text | choice | data
+    kind: str = "int"  # int | auto_int (empty = 0) | float | auto_float | text | choice | data
     choices: tuple[str, ...] = ()
     advanced: bool = False
 
@@ -71,6 +73,10 @@ FIELDS: tuple[Field, ...] = (
             ("run_id", "Run folder", "the run's folder name; empty = dated", "text"),
         )
     ),
+    *(
+        Field(name, label, what, kind, tuple(RECIPES) if name == "recipe" else (), True)
+        for name, label, what, kind in loss_field_specs()
+    ),
 )
 MAX_PROCESSES = 256
 FIELD_NAMES = tuple(f.name for f in FIELDS)
@@ -100,6 +106,7 @@ def config_values(config: RunConfig) -> dict[str, str]:
     values["compile"] = _on_off(train.compile)
     values["threads"] = str(train.threads) if train.threads else ""
     values["name"] = train.name
+    values.update(loss_values(config))
     # how to launch, not part of a run's config
     values.update(processes="1", refresh="off", run_id="")
     return {name: values[name] for name in FIELD_NAMES}
@@ -168,6 +175,9 @@ def field_hints(values: dict[str, str]) -> dict[str, str]:
         hints["preset"] = preset.summary + (f"; changed: {', '.join(edited)}" if edited else "")
     if values.get("threads", "").strip() in ("", "0"):
         hints["threads"] = threads_hint()
+    recipe = RECIPES.get(values.get("recipe", ""))
+    if recipe is not None:
+        hints["recipe"] = recipe.summary
     return hints
 
 
@@ -262,6 +272,8 @@ def _parse(spec: Field, raw: str) -> object:
         if not math.isfinite(value):
             raise ValueError(f"{raw!r} is not a finite number")
         return value
+    if spec.kind == "auto_float":
+        return parse_auto_float(raw)
     if spec.kind == "auto_int":
         if not raw:
             return 0
@@ -285,6 +297,7 @@ TRAIN_CHECKED = (
     "checkpoint_every",
     "masks_per_seq",
     "negatives",
+    *RECIPE_OPTIONS,
 )
 
 
@@ -299,7 +312,7 @@ def _check_alone(name: str, value: object) -> str:
             if name == "heads" and isinstance(value, int) and value > 0:
                 base["dim"] = value
             ModelConfig(**base).validate()
-        elif name in TRAIN_CHECKED:
+        elif name in TRAIN_CHECKED and value is not None:
             TrainConfig(**{name: value}).validate()
     except ConfigError as exc:
         return str(exc)
@@ -334,4 +347,4 @@ def _build(parsed: dict[str, object]) -> RunConfig:
         negatives=int(parsed["negatives"]),  # type: ignore[call-overload]
         compile=parsed["compile"] == "on",
     )
-    return RunConfig(model, train)
+    return apply_loss(RunConfig(model, train), parsed)

@@ -39,7 +39,6 @@ from dataclasses import replace
 
 from common import environment_line, table, use_temporary_home
 from quality_methods import (
-    BANDS,
     held_out_batches,
     held_out_targets,
     summarize,
@@ -48,6 +47,7 @@ from quality_methods import (
     unigram_ranks,
     word_bands,
 )
+from quality_report import band_note, ratio, results_table, score_cells
 
 DEFAULT_STEPS = 4000
 
@@ -72,6 +72,24 @@ def prepare_split(data: str, seed: int, threads: int = 0, preset: str = "quick")
     )
     config = RunConfig(config.model, train).validate()
     return config, prepare_data(config)
+
+
+def with_changes(config, recipe: str, changes: list[str]):
+    """`config` with `recipe`'s loss and each FIELD=VALUE laid over it (a ConfigError names
+    a bad one). The split is not affected: it depends on the data and seed only."""
+    from tofy_core.errors import ConfigError
+    from tofy_core.recipes import apply_recipe
+
+    apply_recipe(config, recipe)
+    for change in changes:
+        name, _, text = change.partition("=")
+        part = next((p for p in (config.model, config.train) if hasattr(p, name)), None)
+        if part is None or not text:
+            raise ConfigError(f"--set {change!r}: give FIELD=VALUE with a config field")
+        old = getattr(part, name)
+        value = text.lower() in ("1", "true", "on") if isinstance(old, bool) else type(old)(text)
+        setattr(part, name, value)
+    return config.validate()
 
 
 def make_trainer(config, data, steps: int, name: str = "quality-tofy", pack: bool | None = None):
@@ -193,6 +211,20 @@ def main(argv: list[str] | None = None) -> None:
         help="the model sizes and lr to measure (default quick: what `tofy train` trains)",
     )
     parser.add_argument(
+        "--recipe",
+        choices=("tofy", "seed"),
+        default="tofy",
+        help="Tofy's loss (default tofy: what `tofy train` trains; seed: the original)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="change one model or training field of Tofy's configuration (repeatable), e.g. "
+        "--set temperature=0.1: how the ablations of benchmarks/README were tried at length",
+    )
+    parser.add_argument(
         "--packing",
         action="store_true",
         help="compare Tofy packed (the default) with Tofy unpacked (--no-pack) at an equal "
@@ -216,6 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     use_temporary_home(share_cache=args.data.startswith("hub:"))
     try:
         config, data = prepare_split(args.data, args.seed, args.threads, args.preset)
+        config = with_changes(config, args.recipe, args.set)
     except TofyError as exc:
         sys.exit(f"quality: {exc}")
     steps = args.steps or DEFAULT_STEPS
@@ -232,7 +265,9 @@ def main(argv: list[str] | None = None) -> None:
     budget_note = f" (about {args.minutes:g} min)" if args.minutes is not None else ""
     print(f"# Quality, {environment_line()}", flush=True)
     print(
-        f"# preset {train.preset}: dim {model.dim}, layers {model.layers}, heads "
+        f"# preset {train.preset}, recipe {train.recipe}"
+        + (f" with {', '.join(args.set)}" if args.set else "")
+        + f": dim {model.dim}, layers {model.layers}, heads "
         f"{model.heads}, seq {model.max_seq}, batch {train.batch}, lr {train.lr}; "
         f"{steps} steps each{budget_note}, seed {args.seed}\n"
         f"# data: {data.corpus.source}: duplicate phrases dropped before the split: "
@@ -259,13 +294,13 @@ def main(argv: list[str] | None = None) -> None:
     results = {
         "unigram frequency": (unigram_ranks(data.train_table, vocab_size, batches), None),
         "MLM twin (softmax decoder)": (twin_ranks(twin, batches), twin_seconds),
-        "Tofy (latent, default)": (tofy_ranks, tofy_seconds),
+        "Tofy (latent)": (tofy_ranks, tofy_seconds),
     }
     scored = {name: summarize(r, targets, bands) for name, (r, _) in results.items()}
     print()
     print(results_table(scored, {name: s for name, (_, s) in results.items()}))
     print(f"# bands: {band_note(scored['unigram frequency'])}")
-    tofy, unigram = scored["Tofy (latent, default)"], scored["unigram frequency"]
+    tofy, unigram = scored["Tofy (latent)"], scored["unigram frequency"]
     mlm = scored["MLM twin (softmax decoder)"]
     collapse = collapse_score(trainer.model, trainer.collapse_ids)
     print()
@@ -297,7 +332,7 @@ def compare_packing(config, data, steps: int, batches) -> None:
         [
             "unigram frequency",
             "—",
-            *_scores(summarize(unigram_ranks(data.train_table, vocab_size, batches))),
+            *score_cells(summarize(unigram_ranks(data.train_table, vocab_size, batches))),
             "—",
         ]
     ]
@@ -310,51 +345,13 @@ def compare_packing(config, data, steps: int, batches) -> None:
         seconds = train_tofy(trainer, batches, 0, {})
         result = trainer.evaluate(batches)
         top10[pack] = result["top10"]
-        rows.append([name, f"{ended['real_tokens']:,}", *_scores(result), f"{seconds:.0f} s"])
+        rows.append([name, f"{ended['real_tokens']:,}", *score_cells(result), f"{seconds:.0f} s"])
     print()
     print(table(["method", "real tokens", "top-1", "top-10", "mean rank", "train time"], rows))
     points = 100 * (top10[True] - top10[False])
     verdict = "met" if points >= -1 else "not met"
     print()
     print(f"packed top-10 − unpacked top-10: {points:+.1f} points (goal ≥ −1: {verdict})")
-
-
-def results_table(scored: dict[str, dict], seconds: dict[str, float | None]) -> str:
-    """One row per method: top-1, top-10, mean and median rank, top-10 per frequency band."""
-    bands = [name for name, _ in BANDS]
-    rows = [
-        [
-            name,
-            *_scores(result),
-            f"{result['median_rank']:.0f}",
-            *(f"{100 * result[f'{band}_top10']:.1f}%" for band in bands),
-            "—" if seconds[name] is None else f"{seconds[name]:.0f} s",
-        ]
-        for name, result in scored.items()
-    ]
-    head = ["method", "top-1", "top-10", "mean rank", "median rank"]
-    return table([*head, *(f"{band} top-10" for band in bands), "train time"], rows)
-
-
-def band_note(result: dict) -> str:
-    """How many held-out words fall in each band, and what the bands are."""
-    counts = ", ".join(f"{band} {result[f'{band}_count']:,}" for band, _ in BANDS)
-    return (
-        f"held-out words per band: {counts} (frequent: the most common words that make up "
-        "half of the training tokens; middle: the next 40%; rare: the last 10%)"
-    )
-
-
-def _scores(result: dict[str, float]) -> list[str]:
-    return [
-        f"{100 * result['top1']:.1f}%",
-        f"{100 * result['top10']:.1f}%",
-        f"{result['mean_rank']:.1f}",
-    ]
-
-
-def ratio(value: float, base: float) -> str:
-    return f"{value / base:.2f}×" if base else "—"
 
 
 if __name__ == "__main__":

@@ -98,39 +98,43 @@ def test_quality_scores_any_corpus_on_a_split_without_repeats(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"# data: {corpus}: duplicate phrases dropped before the split: 40;" in out
     assert "held-out phrases also in training: 0" in out
-    for method in ("unigram frequency", "MLM twin (softmax decoder)", "Tofy (latent, default)"):
+    for method in ("unigram frequency", "MLM twin (softmax decoder)", "Tofy (latent)"):
         assert f"| {method}" in out
     assert "2 steps each" in out
+    assert "| median rank | frequent top-10 | middle top-10 | rare top-10 |" in out
+    assert "recipe tofy:" in out
 
 
-def test_quality_counts_held_out_phrases_that_training_also_holds():
-    from tofy_core.data.masking import TokenTable
+def test_quality_bands_split_the_training_tokens_by_share_most_frequent_first():
+    import torch
 
-    quality = bench("quality")
-    train = TokenTable.from_phrases([[5, 6, 7], [8, 9], [5, 6]], max_seq=8)
-    held = TokenTable.from_phrases([[5, 6, 7], [9, 8], [5, 6, 7, 8]], max_seq=8)
-    assert quality.rows_also_in_training(train, held) == 1
-    assert quality.unknown_words(TokenTable.from_phrases([[1, 5, 1], [4, 1]], max_seq=4)) == 3
-
-
-def test_quality_says_what_is_wrong_with_a_missing_corpus(tmp_path):
-    with pytest.raises(SystemExit) as stopped:
-        bench("quality").main(["--data", str(tmp_path / "missing.txt"), "--steps", "2"])
-    message = str(stopped.value.code)
-    assert message.startswith("quality: ") and "missing.txt" in message
+    methods = bench("quality_methods")
+    counts = torch.tensor([50, 1, 30, 10, 5, 4])  # 100 tokens: 50 | 30+10 | 5+4+1
+    bands = methods.word_bands(counts)
+    assert bands["frequent"].tolist() == [True, False, False, False, False, False]
+    assert bands["middle"].tolist() == [False, False, True, True, False, False]
+    assert bands["rare"].tolist() == [False, True, False, False, True, True]
+    ranks = torch.tensor([1.0, 20.0, 3.0])
+    summary = methods.summarize(ranks, torch.tensor([0, 2, 1]), bands)
+    assert summary["median_rank"] == 3 and summary["frequent_top10"] == 1.0
+    assert summary["middle_top10"] == 0.0 and summary["rare_top10"] == 1.0
 
 
-# --- latency ------------------------------------------------------------------------------
+def test_quality_changes_one_field_and_names_a_bad_change(tmp_path, capsys):
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text("\n".join(TINY_PHRASES) + "\n", encoding="utf-8")
+    argv = ["--data", str(corpus), "--steps", "2", "--curve", "0"]
+    bench("quality").main([*argv, "--recipe", "seed", "--set", "temperature=0.1"])
+    assert "recipe seed with temperature=0.1:" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="no_such_field"):
+        bench("quality").main([*argv, "--set", "no_such_field=1"])
 
 
-def test_the_tui_counts_as_usable_once_its_form_shows_a_typed_key():
-    pytest.importorskip("pyte")
-    latency = bench("latency")
-    launch = latency.terminal_launch(latency.tofy_app())
-    assert 0 < launch.drawn < launch.usable
-    data_line = next(line for line in launch.screen if line.strip().startswith("Data "))
-    assert data_line.split()[1] == latency.PROBE_KEY  # typed into the Data field
-    assert any(line.strip().startswith("Start ") for line in launch.screen)
-    bare = latency.terminal_launch(latency.bare_app())
-    assert 0 < bare.drawn <= bare.usable
-    assert f"key {latency.PROBE_KEY}" in bare.screen[0]
+def test_ablations_train_each_variant_on_one_split(tmp_path, capsys):
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text("\n".join(TINY_PHRASES) + "\n", encoding="utf-8")
+    bench("ablations").main(["--data", str(corpus), "--steps", "2", "--only", "default", "seed"])
+    out = capsys.readouterr().out
+    names = [line.split("|")[1].strip() for line in out.splitlines() if line.startswith("| ")]
+    assert names == ["variant", "unigram frequency", "default", "seed"]
+    assert "- seed: the seed's loss" in out

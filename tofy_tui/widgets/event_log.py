@@ -1,6 +1,6 @@
 """The last events of the watched run, one line each (wrapped when long; no markup is
 interpreted, so dataset names and error text show literally). Held-out evaluations stand out
-and the latest stays in view on the line above the log; step lines can be hidden (`l`)."""
+and the latest stays in view on the line above the log; step lines can be hidden (`v`)."""
 
 from __future__ import annotations
 

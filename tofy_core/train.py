@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from tofy_core import checkpoint, distributed, runs
+from tofy_core import checkpoint, distributed, measures, runs
 from tofy_core.config import RunConfig, resolve_threads
 from tofy_core.data.masking import BatchSampler, MaskedBatch, eval_batches
 from tofy_core.data.split import TrainingData
@@ -21,14 +21,7 @@ from tofy_core.data.vocab import FIRST_WORD_ID
 from tofy_core.distributed import pick_device
 from tofy_core.errors import CheckpointError
 from tofy_core.events import EventWriter
-from tofy_core.measures import (
-    BaselineWatch,
-    LossWindow,
-    collapse_score,
-    memory_reading,
-    retrieval_scores,
-    word_counts,
-)
+from tofy_core.measures import LossWindow, collapse_score, memory_reading, retrieval_scores
 from tofy_core.model import LatentModel, sample_negatives
 from tofy_core.preflight import check_memory
 from tofy_core.rates import RateMeter
@@ -69,7 +62,7 @@ class Trainer:
         check_memory(config, self.device)
         torch.manual_seed(self.train.seed)
         self.model = LatentModel(config.model).to(self.device)
-        self.word_counts = word_counts(data.train_table, len(data.vocab))
+        self.word_counts = measures.word_counts(data.train_table, len(data.vocab))
         self.model.start_word_prior(self.word_counts, self.train.temperature)
         self.optimizer = self.model.configure_optimizer(self.train, self.device)
         seed = self.train.seed + self.world.rank  # each process draws its own batches
@@ -83,7 +76,7 @@ class Trainer:
         self.lock: runs.RunLock | None = None
         self.events = EventWriter(run.file(runs.METRICS_FILE))
         self._eval = eval_batches(data.eval_table, len(data.vocab), batch=64)
-        self.baseline = BaselineWatch.of(self.word_counts, self._eval)
+        self.baseline = measures.BaselineWatch.of(self.word_counts, self._eval)
         sample = min(COLLAPSE_SAMPLE, len(data.vocab) - FIRST_WORD_ID)
         self.collapse_ids = torch.arange(FIRST_WORD_ID, FIRST_WORD_ID + sample)
         self._forward = distributed.data_parallel(self.model)  # model.loss with one process

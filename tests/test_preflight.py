@@ -134,3 +134,17 @@ def test_a_failure_after_the_folder_exists_ends_the_run_failed(tiny_corpus, monk
     assert saved["status"] == "failed" and "No space left" in saved["error"]
     end = read_events(info.file(runs.METRICS_FILE))[-1]
     assert end["event"] == "end" and end["status"] == "failed" and "No space" in end["error"]
+
+
+def test_a_home_of_no_such_user_is_one_line_not_a_traceback():
+    """`~name` of an unknown user made pathlib raise a bare RuntimeError (found by hypothesis
+    on hub: sources); every path the user types now says what is wrong."""
+    result = run_cli("train", "~nosuchuser0/chats.txt", *TINY_MODEL_ARGS, "--steps", "2")
+    assert result.returncode == 2, result.stderr
+    assert "no such user's home folder" in result.stderr and "Traceback" not in result.stderr
+    with pytest.raises(DataError, match="no such user's home folder"):
+        from tofy_core.data.hub_spec import parse_hub_spec
+
+        parse_hub_spec("hub:~nosuchuser0/parquet")
+    result = run_cli("diff", "~nosuchuser0/model.safetensors", "--query", "a _ b => c")
+    assert result.returncode != 0 and "Traceback" not in result.stderr

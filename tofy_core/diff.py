@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from tofy_core import checkpoint, events, runs
+from tofy_core import checkpoint, events, paths, runs
 from tofy_core.config import ModelConfig
 from tofy_core.data.vocab import FIRST_WORD_ID, MASK_ID, UNK_ID, Vocab
 from tofy_core.diff_query import (
@@ -60,8 +60,8 @@ class ModelSource:
 def resolve_model(ref: str, vocab: str | Path | None = None) -> ModelSource:
     """A run id (or unique prefix, or name), a run folder, or a `.safetensors` file; the vocab
     is `--vocab`, else the file saved beside the weights."""
-    path = Path(ref).expanduser()
-    given_vocab = Path(vocab).expanduser() if vocab else None
+    path = paths.user_path(ref)
+    given_vocab = paths.user_path(vocab) if vocab else None
     if path.is_file():
         found = given_vocab or vocab_beside(path)
         if found is None:

@@ -13,9 +13,21 @@ from tofy_core.errors import TofyError
 APP_NAME = "tofy"
 
 
+def user_path(text: str | os.PathLike[str]) -> Path:
+    """A path the user typed, `~` and `~name` expanded; `~name` of a user this system does
+    not have is one TofyError naming it (pathlib raises a bare RuntimeError)."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        raise TofyError(
+            f"cannot expand {str(text)!r}: there is no such user's home folder; write the full "
+            "path instead"
+        ) from None
+
+
 def _home_override() -> Path | None:
     value = os.environ.get("TOFY_HOME")
-    return Path(value).expanduser() if value else None
+    return user_path(value) if value else None
 
 
 def data_dir() -> Path:

@@ -12,6 +12,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from tofy_core import paths
 from tofy_core.config import check_device_name
 from tofy_core.data.hub_spec import check_folder, is_hub_spec, parse_hub_spec
 from tofy_core.data.text import binary_line_error, not_utf8_line_error, read_data_bytes
@@ -63,7 +64,7 @@ def check_data_source(source: str) -> None:
     if is_hub_spec(source):
         check_folder(parse_hub_spec(source))
         return
-    _check_text_file(Path(source).expanduser())
+    _check_text_file(paths.user_path(source))
 
 
 def _check_text_file(path: Path) -> None:
@@ -92,7 +93,7 @@ def absolute_source(source: str) -> str:
     if is_hub_spec(source):
         spec = parse_hub_spec(source)
         return spec.spec if spec.kind == "folder" else source
-    return str(Path(source).expanduser().resolve())
+    return str(paths.user_path(source).resolve())
 
 
 def fingerprint_file(path: Path) -> tuple[int, str]:

@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from tofy_core import runs
+from tofy_core import paths, runs
 from tofy_core.config import RunConfig, TrainConfig
 from tofy_core.errors import CheckpointError, TofyError
 from tofy_core.fsutil import atomic_write_bytes
@@ -67,7 +67,7 @@ def export_run(ref: str, folder: str | Path, overwrite: bool = False) -> Exporte
     for source in (model, vocab):
         if not source.is_file():
             raise TofyError(f"run {info.run_id} has no {source.name} yet: nothing to export")
-    target = Path(folder).expanduser()
+    target = paths.user_path(folder)
     if target.exists() and not target.is_dir():
         raise TofyError(f"{target} is a file, not a folder")
     out = export_targets(target)
@@ -98,7 +98,7 @@ def import_checkpoint(
     from tofy_core import checkpoint
     from tofy_core.data.vocab import Vocab
 
-    model_path, vocab_path = Path(model_path).expanduser(), Path(vocab_path).expanduser()
+    model_path, vocab_path = paths.user_path(model_path), paths.user_path(vocab_path)
     weights = checkpoint.load_weights(model_path)
     if weights.config is not None:
         config = weights.config

@@ -294,7 +294,7 @@ def open_run(ref: str) -> RunInfo:
 def _folder_inside_home(ref: str) -> Path:
     """The run folder a path names, which must sit directly inside the runs folder."""
     home = paths.runs_dir()
-    given = Path(ref).expanduser().absolute()
+    given = paths.user_path(ref).absolute()
     parent = given.parent.resolve()
     if parent != home.resolve() or given.name in ("", ".", ".."):
         raise RunNotFoundError(

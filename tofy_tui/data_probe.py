@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from tofy_core import paths
 from tofy_core.data.hub import check_hub_reachable
 from tofy_core.data.hub_cache import list_cached
 from tofy_core.data.hub_spec import parse_hub_spec
@@ -51,7 +52,7 @@ def describe_data(source: str) -> DataInfo:
     if not source:
         return DataInfo("the built-in corpus", text_path=default_corpus_path())
     if not source.startswith("hub:"):
-        path = Path(source).expanduser()
+        path = paths.user_path(source)
         return DataInfo(f"text file, {_size(path)}", text_path=path)
     spec = parse_hub_spec(source)
     for entry in list_cached():

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tofy_core.errors import DataError
+from tofy_core import paths
+from tofy_core.errors import DataError, TofyError
 
 HUB_PREFIX = "hub:"
 DEFAULT_SPLIT = "train"
@@ -76,7 +77,13 @@ def parse_hub_spec(source: str, split: str | None = None) -> HubSpec:
         raise DataError("empty hub: source: write hub:<dataset id> or hub:./parquet_folder")
     target, named = _split_suffix(body)
     if _looks_like_path(target):
-        folder = Path(target).expanduser().resolve()
+        expanded = _expanded(target)
+        if expanded is None:
+            raise DataError(
+                f"cannot expand {target!r}: no such user's home folder; write the folder's "
+                "full path after hub:"
+            )
+        folder = expanded.resolve()
         return HubSpec("folder", str(folder), _chosen_split(named, split, _folder_split))
     if not _valid_hub_id(target):
         raise DataError(
@@ -86,12 +93,21 @@ def parse_hub_spec(source: str, split: str | None = None) -> HubSpec:
     return HubSpec("hub", target, _chosen_split(named, split))
 
 
+def _expanded(text: str) -> Path | None:
+    """`text` as a path with `~` or `~user` expanded; None when there is no such home."""
+    try:
+        return paths.user_path(text)
+    except TofyError:  # `~name` of a user this system does not have
+        return None
+
+
 def _split_suffix(body: str) -> tuple[str, str | None]:
     """Cut the last `@split`; a path whose `@` belongs to an existing folder keeps it."""
     target, at, split = body.rpartition("@")
     if not at:
         return body, None
-    if Path(body).expanduser().is_dir() and not Path(target).expanduser().is_dir():
+    whole, before = _expanded(body), _expanded(target)
+    if whole is not None and whole.is_dir() and not (before is not None and before.is_dir()):
         return body, None
     if not target:
         raise DataError(f"no dataset before @{split}: write hub:<dataset id>@{split}")

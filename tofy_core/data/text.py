@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tofy_core import paths
 from tofy_core.data.hub_spec import is_hub_spec
 from tofy_core.errors import DataError
 
@@ -167,7 +168,7 @@ def load_corpus(
         hub = resolve_hub(source, refresh=refresh, progress=progress)
         path, shown, from_cache = hub.path, source, hub.from_cache
     else:
-        path = Path(source).expanduser()
+        path = paths.user_path(source)
         shown = source
     lines, skipped = read_phrase_lines(path)
     phrases = []

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
-from tofy_core import runs
+from tofy_core import paths, runs
 from tofy_core.diff_query import DiffAnswer, TokenView, parse_query
 from tofy_core.errors import TofyError
 from tofy_tui.messages import ModelFailed, ModelLoaded
@@ -337,8 +337,12 @@ class DiffScreen(Screen):
             return
 
         def chosen(path: str | None) -> None:
-            if path:
-                self.export(Path(path).expanduser())
+            if not path:
+                return
+            try:
+                self.export(paths.user_path(path))
+            except TofyError as exc:
+                self.notify(str(exc), title="Export", severity="error", markup=False)
 
         self.app.push_screen(ExportHistory(), chosen)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tofy_core import run_ops, runs
+from tofy_core import paths, run_ops, runs
 from tofy_core.errors import TofyError
 from tofy_core.format import format_bytes
 from tofy_tui.run_list import ActionDone
@@ -216,7 +216,11 @@ class ModelsActions:
     def _export_to(self, summary: RunSummary, answer: dict[str, str] | None) -> None:
         if answer is None or not answer["folder"].strip():
             return
-        folder = Path(answer["folder"].strip()).expanduser().absolute()
+        try:
+            folder = paths.user_path(answer["folder"].strip()).absolute()
+        except TofyError as exc:
+            self.notify(str(exc), title="Export", severity="error", markup=False)  # type: ignore[attr-defined]
+            return
         targets = run_ops.export_targets(folder)
         existing = [p.name for p in (targets.model, targets.vocab) if p.exists()]
         go = partial(self._export_confirmed, summary, folder)
@@ -285,11 +289,11 @@ def _export(run_id: str, folder: Path, post) -> None:
 def _import(answer: dict[str, str], post, ask_again) -> None:
     from tofy_core.seed_format import vocab_beside
 
-    model = Path(answer["model"].strip()).expanduser()
     vocab_text = answer["vocab"].strip()
-    vocab = Path(vocab_text).expanduser() if vocab_text else vocab_beside(model)
     heads = int(answer["heads"]) if answer["heads"].strip() else None
     try:
+        model = paths.user_path(answer["model"].strip())
+        vocab = paths.user_path(vocab_text) if vocab_text else vocab_beside(model)
         if vocab is None:
             raise TofyError(f"no vocabulary beside {model}: give the vocab file")
         info = run_ops.import_checkpoint(model, vocab, heads=heads, name=answer["name"])

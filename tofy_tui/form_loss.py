@@ -4,8 +4,6 @@ form builds exactly what `tofy train --recipe NAME` builds."""
 
 from __future__ import annotations
 
-import math
-
 from tofy_core.config import RunConfig
 from tofy_core.recipes import RECIPE_OPTIONS, RECIPES, apply_recipe
 
@@ -39,19 +37,6 @@ def loss_values(config: RunConfig) -> dict[str, str]:
         value = getattr(config.train, name)
         values[name] = "" if value == own[name] else repr(value)
     return values
-
-
-def parse_auto_float(raw: str) -> float | None:
-    """A number, or None for empty (the recipe's value)."""
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{raw!r} is not a number (empty = the recipe's)") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{raw!r} is not a finite number")
-    return value
 
 
 def apply_loss(config: RunConfig, parsed: dict[str, object]) -> RunConfig:

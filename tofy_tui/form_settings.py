@@ -21,7 +21,7 @@ from tofy_core.config import (
 from tofy_core.errors import ConfigError, TofyError
 from tofy_core.recipes import RECIPE_OPTIONS, RECIPES
 from tofy_tui.data_probe import data_problem
-from tofy_tui.form_loss import apply_loss, loss_field_specs, loss_values, parse_auto_float
+from tofy_tui.form_loss import apply_loss, loss_field_specs, loss_values
 
 MODEL_FIELDS = ("dim", "max_seq", "layers", "heads", "max_vocab")
 
@@ -262,7 +262,9 @@ def _parse(spec: Field, raw: str) -> object:
             return int(raw)
         except ValueError:
             raise ValueError(f"{raw!r} is not a whole number") from None
-    if spec.kind == "float":
+    if spec.kind == "auto_float" and not raw:
+        return None  # the recipe's value
+    if spec.kind in ("float", "auto_float"):
         if not raw:
             raise ValueError("required: a number")
         try:
@@ -272,8 +274,6 @@ def _parse(spec: Field, raw: str) -> object:
         if not math.isfinite(value):
             raise ValueError(f"{raw!r} is not a finite number")
         return value
-    if spec.kind == "auto_float":
-        return parse_auto_float(raw)
     if spec.kind == "auto_int":
         if not raw:
             return 0

@@ -6,6 +6,7 @@ usable form; other screens' buttons keep it, read when they open."""
 from __future__ import annotations
 
 from textual.widgets import Button
+from textual.widgets.button import ButtonVariant
 
 
 class FormButton(Button, inherit_css=False):
@@ -56,3 +57,19 @@ class FormButton(Button, inherit_css=False):
         }
     }
     """
+
+    def __init__(
+        self,
+        label: str,
+        variant: ButtonVariant = "default",
+        *,
+        compact: bool = False,
+        classes: str = "",
+        **kwargs,
+    ) -> None:
+        # The classes Button's watchers would add one by one (each a restyle of the
+        # unmounted button), given up front.
+        given = [classes, "-style-default"]
+        given += [f"-{variant}"] if variant != "default" else []
+        given += ["-textual-compact"] if compact else []
+        super().__init__(label, variant, compact=compact, classes=" ".join(given).strip(), **kwargs)

@@ -8,10 +8,21 @@ are rebuilt only when what they say (key, label, enabled) differs."""
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 Shown = tuple[tuple[str, str, str, bool], ...]
+
+
+class PlainKey(FooterKey):
+    """A footer key in the footer's own (not compact) style from the start: FooterKey starts
+    compact and is then bound to the footer's style, which restyled every key twice as the
+    footer was built."""
+
+    compact = reactive(False)
 
 
 class KeyFooter(Footer):
@@ -31,6 +42,39 @@ class KeyFooter(Footer):
         ]
         palette = self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE
         return (*shown, ("palette", "", "", bool(palette)))
+
+    def compose(self) -> ComposeResult:
+        """A key for each action the screen shows (the first of its bindings), then the
+        palette's key; Tofy's bindings have no groups."""
+        if not self._bindings_ready:
+            return
+        actions: dict[str, tuple] = {}
+        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.show:
+                actions.setdefault(binding.action, (binding, enabled, tooltip))
+        self.styles.grid_size_columns = len(actions)
+        for binding, enabled, tooltip in actions.values():
+            yield PlainKey(
+                binding.key,
+                self.app.get_key_display(binding),
+                binding.description,
+                binding.action,
+                disabled=not enabled,
+                tooltip=tooltip,
+            )
+        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            found = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+            if found is not None:
+                _, binding, enabled, _ = found
+                yield PlainKey(
+                    binding.key,
+                    self.app.get_key_display(binding),
+                    binding.description,
+                    binding.action,
+                    classes="-command-palette",
+                    disabled=not enabled,
+                    tooltip=binding.tooltip or binding.description,
+                )
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True

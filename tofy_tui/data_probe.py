@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tofy_core import paths
-from tofy_core.data.hub import check_hub_reachable
-from tofy_core.data.hub_cache import list_cached
 from tofy_core.data.hub_spec import parse_hub_spec
 from tofy_core.data.text import context_side, default_corpus_path, tokenize
 from tofy_core.errors import TofyError
@@ -54,6 +52,11 @@ def describe_data(source: str) -> DataInfo:
     if not source.startswith("hub:"):
         path = paths.user_path(source)
         return DataInfo(f"text file, {_size(path)}", text_path=path)
+    # The hub modules load here, in the worker: the form checks sources with `data_problem`
+    # as it opens, and needs none of them for it.
+    from tofy_core.data.hub import check_hub_reachable
+    from tofy_core.data.hub_cache import list_cached
+
     spec = parse_hub_spec(source)
     for entry in list_cached():
         if entry.key == spec.key and entry.valid:

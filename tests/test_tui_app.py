@@ -9,7 +9,7 @@ import re
 
 import pytest
 from textual.widgets import Button, Input
-from tui_pilot import SIZE, fill, note, open_advanced, wait_until
+from tui_pilot import SIZE, editor, fill, note, open_advanced, wait_until
 
 from tofy_tui.app import TofyApp
 from tofy_tui.screens.diff import DiffScreen
@@ -47,7 +47,7 @@ async def test_keys_switch_screens_and_digits_in_a_field_stay_digits():
         await pilot.press("1")
         train = app.screen
         assert isinstance(train, TrainScreen)
-        train.query_one("#field-steps", Input).focus()
+        await editor(pilot, train, "steps")
         await pilot.press("2", "5")
         assert isinstance(app.screen, TrainScreen)
         assert train.query_one("#field-steps", Input).value == "25"
@@ -106,7 +106,7 @@ async def test_the_form_says_what_is_wrong_next_to_each_field(tmp_path, notes):
         screen = app.screen
         start = screen.query_one("#start", Button)
         assert not start.disabled
-        screen.query_one("#field-steps", Input).focus()
+        await editor(pilot, screen, "steps")
         await pilot.press(*"abc")
         await fill(pilot, screen, heads="3", batch="0")
         assert note(screen, "steps") == "'abc' is not a whole number"
@@ -139,8 +139,7 @@ async def test_the_form_opens_on_the_quick_preset_and_a_preset_fills_the_sizes()
         assert note(screen, "threads").startswith("auto: ")  # empty: the engine's rule
         await fill(pilot, screen, name="mine", seed="7", threads="1")
         assert note(screen, "threads") == ""
-        select = screen.query_one("#field-preset")
-        select.focus()
+        await editor(pilot, screen, "preset")
         await pilot.press("enter", "down", "enter")  # quick → base
         await wait_until(pilot, lambda: screen.form.values()["dim"] == "272", "base's sizes")
         values = screen.form.values()

@@ -11,8 +11,8 @@ import re
 
 import pytest
 from form_pilot import ready, record_notes, shown_text
-from textual.widgets import Button, Collapsible, Input
-from tui_pilot import SIZE, fill, note, open_advanced, wait_until
+from textual.widgets import Button, Collapsible
+from tui_pilot import SIZE, editor, fill, note, open_advanced, wait_until
 
 from tofy_core import paths, runs
 from tofy_core.config import PRESETS, preset_config
@@ -21,6 +21,7 @@ from tofy_tui import ui_state
 from tofy_tui.app import TofyApp
 from tofy_tui.form_settings import ADVANCED, DEFAULTS, FIELD_NAMES
 from tofy_tui.training import Launcher
+from tofy_tui.widgets.form_field import FormField
 
 
 @pytest.fixture
@@ -119,11 +120,10 @@ async def test_advanced_settings_set_while_closed_are_in_its_fields_when_it_open
         assert screen.form.check.config is not None
         assert screen.form.check.config.train.negatives == 16
         await open_advanced(pilot, screen)
-        shown = {name: screen.query_one(f"#field-{name}").value for name in ADVANCED}
+        shown = {name: screen.query_one(f"#row-{name}", FormField).value for name in ADVANCED}
         assert (shown["seed"], shown["masks_per_seq"], shown["negatives"]) == ("11", "3", "16")
         assert shown["preset"] == "base" and note(screen, "preset") == PRESETS["base"].summary
-        seed = screen.query_one("#field-seed", Input)
-        seed.focus()
+        await editor(pilot, screen, "seed")
         await pilot.press("end", "backspace", "backspace", "x")
         await pilot.pause()
         assert screen.form.values()["seed"] == "x"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from form_pilot import ready, record_notes, shown_text
 from textual.widgets import Button, Input
-from tui_pilot import SIZE
+from tui_pilot import SIZE, editor
 
 from tofy_tui.app import TofyApp
 from tofy_tui.form_settings import FIELD_NAMES
@@ -26,10 +26,10 @@ async def test_the_focused_field_is_marked_in_both_themes():
     app = TofyApp()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
+        await editor(pilot, screen, "batch")  # both fields with their editors built
         for theme in ("textual-dark", "textual-light"):
             app.theme = theme
-            screen.query_one("#field-steps", Input).focus()
-            await pilot.pause()
+            await editor(pilot, screen, "steps")
             focused = screen.query_one("#row-steps .field-label").styles
             other = screen.query_one("#row-batch .field-label").styles
             assert focused.color != other.color, theme
@@ -76,9 +76,9 @@ async def test_letters_typed_into_a_field_are_text_not_shortcuts():
     app = TofyApp()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        name = screen.query_one("#field-name", Input)
-        name.focus()
+        screen.query_one("#row-name").focus()  # as Tab does: the keys come as it builds
         await pilot.press(*"qswxof", "question_mark", "1", "2", "3")
+        name = screen.query_one("#field-name", Input)
         assert name.value == "qswxof?123"
         assert app.is_running and app.screen is screen
         assert not screen.launcher.children and screen.status == "idle"

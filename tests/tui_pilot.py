@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from tofy_tui.screens.train import TrainScreen
 from tofy_tui.widgets.event_log import EventLog
+from tofy_tui.widgets.form_field import FormField
 
 SIZE = (160, 50)
 TINY = {
@@ -34,10 +35,22 @@ async def wait_until(pilot, predicate, what: str, timeout: float = 60.0) -> None
 
 
 def note(screen, name: str) -> str:
-    """The note under a field ("" when it has none: the note is built with its first text)."""
-    notes = screen.query(f"#row-{name} .field-note").results(Static)
+    """The note under a field ("" when it has none): drawn by the field until its editor is
+    built, then a note widget built with its first text."""
+    row = screen.query_one(f"#row-{name}", FormField)
+    if not row.built:
+        return row.note_text
+    notes = row.query(".field-note").results(Static)
     shown = next(notes, None)
-    return str(shown.render()) if shown is not None else ""
+    return str(shown.render()) if shown is not None and shown.display else ""
+
+
+async def editor(pilot, screen: TrainScreen, name: str):
+    """A field's editor (Input or Select), focused: the field is focused as Tab or a click
+    focuses it, which builds the editor in its place."""
+    screen.query_one(f"#row-{name}", FormField).focus()
+    await pilot.pause()
+    return screen.query_one(f"#field-{name}")
 
 
 def log_text(screen) -> str:

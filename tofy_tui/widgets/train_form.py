@@ -73,7 +73,7 @@ class TrainForm(VerticalScroll):
         if spec.name == "data":
             browse = FormButton("…", id="browse", compact=True, tooltip="pick a data file (o)")
             suggester = SuggestFromList(recent_data(), case_sensitive=True)
-            return FormField(spec, value, suggester=suggester, extra=browse)
+            return FormField(spec, value, suggester=suggester, extra=browse, built=True)
         if spec.choices:
             return FormField(spec, value, choices=spec.choices)
         if spec.name == "threads":
@@ -93,10 +93,10 @@ class TrainForm(VerticalScroll):
     def set_value(self, name: str, value: str) -> None:
         fields = self.query(f"#row-{name}").results(FormField)
         field = next(fields, None)
-        if field is not None:
-            field.set_value(value)  # its input reports the change
-            return
-        self._values[name] = value  # an Advanced field not built yet
+        if field is None:
+            self._values[name] = value  # an Advanced field not made yet
+        elif field.set_value(value):
+            return  # its editor reports the change (`_changed`)
         if name == "preset":
             self._apply_preset(value)
         self.call_later(self._recheck)

@@ -9,11 +9,11 @@ import pytest
 from models_runs import copy_runs, train_session_runs
 from textual.widgets import Input, Select
 from textual.widgets._collapsible import Collapsible, CollapsibleTitle
-from textual.widgets._footer import FooterKey
 from tui_pilot import wait_until
 
 from tofy_tui.app import TofyApp
 from tofy_tui.form_settings import FIELD_NAMES
+from tofy_tui.widgets.key_footer import FooterKey, KeyFooter
 from tofy_tui.widgets.metric_plot import MetricPlot
 
 SMALL = (80, 24)
@@ -21,9 +21,14 @@ LARGE = (200, 60)
 
 
 def footer_keys(screen) -> tuple[list[FooterKey], FooterKey]:
-    keys = list(screen.query(FooterKey).results(FooterKey))
-    palette = next(key for key in keys if key.has_class("-command-palette"))
-    return [key for key in keys if key is not palette], palette
+    """The keys the footer draws at this width, and the palette's key; every key the screen
+    shows must be among them (a key that does not fit is left out)."""
+    footer = screen.query_one(KeyFooter)
+    keys, palette = footer.placed()
+    assert palette is not None
+    left_out = [key.description for key in footer.keys[len(keys) :]]
+    assert not left_out, f"{screen.SUB_TITLE}: {left_out} do not fit in the footer"
+    return keys, palette
 
 
 async def test_at_80x24_every_footer_fits_and_keeps_start_stop_screens_help_and_quit():
@@ -34,8 +39,8 @@ async def test_at_80x24_every_footer_fits_and_keeps_start_stop_screens_help_and_
             await pilot.press("escape", mode)  # out of any field, so keys are keys
             await pilot.pause(0.2)
             keys, palette = footer_keys(app.screen)
-            for key in keys:  # all drawn left of the palette key: none cut off or hidden
-                assert key.region.width > 0 and key.region.right <= palette.region.x, (
+            for key in keys:  # all drawn left of the palette key: none cut off
+                assert key.end <= palette.start, (
                     f"{app.screen.SUB_TITLE}: {key.description!r} does not fit"
                 )
             if mode == "1":
@@ -43,6 +48,25 @@ async def test_at_80x24_every_footer_fits_and_keeps_start_stop_screens_help_and_
                 for key in ("s", "x", "1", "2", "3", "question_mark", "q"):
                     assert key in shown, f"{key} missing from the Train footer: {shown}"
                 assert shown["s"] == "Start" and shown["q"] == "Quit"
+
+
+async def test_a_click_on_a_footer_key_presses_it_and_a_field_shows_its_own_keys():
+    app = TofyApp()
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_until(pilot, lambda: app.screen.ready, "the form")
+        keys, _ = footer_keys(app.screen)
+        models = next(key for key in keys if key.key == "2")
+        await pilot.click(KeyFooter, offset=(models.start + 1, 0))
+        await pilot.pause()
+        assert app.screen.SUB_TITLE == "Models"
+        train = next(key for key in footer_keys(app.screen)[0] if key.key == "1")
+        await pilot.click(KeyFooter, offset=(train.start + 1, 0))
+        await pilot.pause()
+        assert app.screen.SUB_TITLE == "Train"
+        await pilot.click("#field-data")  # typing: letters are text, not keys
+        await pilot.pause()
+        shown = {key.key for key in app.screen.query_one(KeyFooter).keys}
+        assert not shown & {"s", "x", "q", "1"}, shown
 
 
 async def test_tab_reaches_every_field_of_the_form_at_80x24_and_scrolls_it_into_view():

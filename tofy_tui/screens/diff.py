@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from tofy_core import paths, runs
@@ -25,6 +25,7 @@ from tofy_core.errors import TofyError
 from tofy_tui.messages import ModelFailed, ModelLoaded
 from tofy_tui.widgets.answer_card import AnswerCard
 from tofy_tui.widgets.diff_history import HistoryEntry, HistoryPanel
+from tofy_tui.widgets.key_footer import KeyFooter
 from tofy_tui.widgets.masked_phrase import MaskedPhrase
 from tofy_tui.widgets.model_header import ModelHeader
 from tofy_tui.widgets.neighbour_list import NeighbourList
@@ -98,7 +99,7 @@ class DiffScreen(Screen):
             with Vertical(id="diff-side"):
                 yield Static(Text("History (Enter: ask again)", style="dim"))
                 yield HistoryPanel(id="diff-history")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#diff-input", Input).focus()

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from tofy_core.run_metrics import metric_names
@@ -31,6 +31,7 @@ from tofy_tui.run_list import (
     sort_runs,
 )
 from tofy_tui.screens.models_actions import ModelsActions, ModelsCommands
+from tofy_tui.widgets.key_footer import KeyFooter
 from tofy_tui.widgets.run_compare import RunCompare
 from tofy_tui.widgets.run_detail import RunDetail
 
@@ -104,7 +105,7 @@ class ModelsScreen(ModelsActions, Screen):
                 yield RunCompare(id="compare")
                 yield Static("", id="models-status", markup=False)
             yield RunDetail(id="detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for widget in ("#filter", "#mfilter", "#compare"):

@@ -8,7 +8,6 @@ read, a parquet folder is listed, and torch is imported only to ask for a CUDA G
 from __future__ import annotations
 
 import codecs
-import hashlib
 import os
 from pathlib import Path
 
@@ -98,6 +97,8 @@ def absolute_source(source: str) -> str:
 
 def fingerprint_file(path: Path) -> tuple[int, str]:
     """Size in bytes and sha256 (hex) of a file."""
+    import hashlib  # here: its OpenSSL load is not for the Train form's checks
+
     with path.open("rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         return size, hashlib.file_digest(handle, "sha256").hexdigest()

@@ -6,7 +6,6 @@ as the user types."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Callable
@@ -57,6 +56,8 @@ class HubSpec:
         if self.kind == "hub":
             return f"hub-{self.ident.replace('/', '--')}@{self.split}"
         name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(self.ident).name)[:40] or "root"
+        import hashlib  # here: its OpenSSL load is not for the app's start-up
+
         digest = hashlib.sha256(self.ident.encode("utf-8")).hexdigest()[:12]
         return f"dir-{name}-{digest}@{self.split}"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,6 +80,8 @@ def context_side(line: str) -> str:
 def default_corpus_path() -> Path:
     """The embedded corpus, found both in an installed package and in a source checkout."""
     try:
+        from importlib import resources  # here: not for every importer of this module
+
         path = Path(str(resources.files("tofy_assets").joinpath(DEFAULT_CORPUS_NAME)))
         if path.is_file():
             return path

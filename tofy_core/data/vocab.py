@@ -4,7 +4,6 @@ The file format is the seed's: one token per line, the line number is the id."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -76,4 +75,6 @@ class Vocab:
 
     def digest(self) -> str:
         """A short hash stored with the weights, to catch a vocab that does not match them."""
+        import hashlib  # here: its OpenSSL load is not for the app's start-up
+
         return hashlib.sha256("\n".join(self.tokens).encode("utf-8")).hexdigest()[:16]

@@ -110,7 +110,7 @@ class TrainScreen(TrainSetup, MonitorKeys):
         from tofy_tui.widgets.form_button import FormButton
         from tofy_tui.widgets.train_form import TrainForm
 
-        self.app.load_panes_css()  # type: ignore[attr-defined]
+        self.app.load_form_css()  # type: ignore[attr-defined]
         with contextlib.suppress(MountError, NoMatches):  # the app quit first
             buttons = Horizontal(
                 FormButton("Start", id="start", variant="primary"),

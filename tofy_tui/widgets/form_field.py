@@ -207,7 +207,7 @@ class FormField(Widget):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if self.control is not None:
             return super().get_content_height(container, viewport, width)
-        return len(self._lines(width))
+        return 1 + len(self._note_lines(width))
 
     def _lines(self, width: int) -> list[Text]:
         """The label and value on the first line, then the note wrapped under the value."""
@@ -221,12 +221,20 @@ class FormField(Widget):
         if self._choices:
             shown = shown[: max(room - len(ARROW), 0)].ljust(room - len(ARROW)) + ARROW
         line.append(shown[:room].ljust(room), self.get_component_rich_style(style))
-        lines = [line]
-        note = self.note_text
-        if note:
-            console: Console = self.app.console
+        notes = self._note_lines(width)
+        if notes:
             style = self.get_component_rich_style("form-field--note")
-            for wrapped in Text(note, style=style).wrap(console, room):
-                wrapped.pad_left(LABEL_WIDTH)
-                lines.append(wrapped)
+            for note in notes:
+                note.stylize(style)
+        return [line, *notes]
+
+    def _note_lines(self, width: int) -> list[Text]:
+        """The note wrapped to the value's column (none: the row is one line)."""
+        note = self.note_text
+        if not note:
+            return []
+        console: Console = self.app.console
+        lines = list(Text(note).wrap(console, max(width - LABEL_WIDTH, 1)))
+        for line in lines:
+            line.pad_left(LABEL_WIDTH)
         return lines

@@ -30,6 +30,13 @@ from tofy_tui.widgets.form_button import FormButton
 from tofy_tui.widgets.form_field import FormField
 
 
+class AdvancedSection(Collapsible):
+    """A Collapsible whose contents box is mounted with its fields, when it first opens."""
+
+    def compose(self) -> ComposeResult:
+        yield self._title
+
+
 class TrainForm(VerticalScroll):
     """Fields for a training run; posts `Checked` after every change."""
 
@@ -64,7 +71,7 @@ class TrainForm(VerticalScroll):
         # Built with the class it gets on mount: adding it then restyled the section. Its
         # fields are built when it first opens (`_build_advanced`): until then their values
         # live in `_values`, checked like the others.
-        yield Collapsible(
+        yield AdvancedSection(
             title=advanced_title(), collapsed=True, id="advanced", classes="-collapsed"
         )
 
@@ -115,7 +122,7 @@ class TrainForm(VerticalScroll):
         hints = field_hints(self._checked or {})
         for field in fields:
             field.show(*self._note(field.spec.name, hints))
-        self.query_one("#advanced").query_one(Collapsible.Contents).mount(*fields)
+        self.query_one("#advanced").mount(Collapsible.Contents(*fields))
 
     def set_values(self, values: dict[str, str]) -> None:
         """Fill several fields at once (a run's settings, the defaults): a preset among them

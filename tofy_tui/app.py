@@ -68,7 +68,7 @@ class TofyApp(App):
         Binding("3", "switch_mode('diff')", "Diff", id="app.diff"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit-any"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit-any"),  # as ctrl+r
         Binding("ctrl+t", "toggle_dark", "Dark/light", show=False, id="app.theme"),
     ]
 

@@ -48,7 +48,8 @@ class TrainScreen(TrainSetup, MonitorKeys):
     SUB_TITLE = "Train"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start", id="train.start"),
-        Binding("ctrl+r", "start", "Start", show=False, priority=True, id="train.start-any"),
+        # Shown in the footer only while a field takes `s` as text (one key per action).
+        Binding("ctrl+r", "start", "Start", priority=True, id="train.start-any"),
         Binding("x", "stop", "Stop", id="train.stop"),
         # The footer keeps to what fits 80 columns; the rest are in the palette and the help.
         Binding("w", "watch", "Watch run", show=False, id="train.watch"),

@@ -85,15 +85,20 @@ class KeyFooter(Widget):
             self.refresh()
 
     def _shown_keys(self) -> tuple[tuple[FooterKey, ...], FooterKey | None]:
-        """Each action's first shown binding, in the screen's order, and the palette's."""
+        """A key per action, the shortest of its shown bindings (`q` before `ctrl+q`, which
+        shows only while a field takes `q` as text), in the screen's order; and the palette's."""
         bindings = self.screen.active_bindings
-        seen: set[str] = set()
-        keys = []
-        for _, binding, enabled, _ in bindings.values():
-            if binding.show and binding.action not in seen:
-                seen.add(binding.action)
-                display = self.app.get_key_display(binding)
-                keys.append(FooterKey(binding.key, display, binding.description, enabled))
+        chosen: dict[str, tuple[int, FooterKey]] = {}
+        for order, (_, binding, enabled, _) in enumerate(bindings.values()):
+            if not binding.show:
+                continue
+            key = FooterKey(
+                binding.key, self.app.get_key_display(binding), binding.description, enabled
+            )
+            held = chosen.get(binding.action)
+            if held is None or cell_len(key.display) < cell_len(held[1].display):
+                chosen[binding.action] = (order, key)
+        keys = tuple(key for _, key in sorted(chosen.values(), key=lambda pair: pair[0]))
         palette = None
         found = bindings.get(self.app.COMMAND_PALETTE_BINDING)
         if self.app.ENABLE_COMMAND_PALETTE and found is not None:
@@ -101,7 +106,7 @@ class KeyFooter(Widget):
             palette = FooterKey(
                 binding.key, self.app.get_key_display(binding), binding.description, enabled
             )
-        return tuple(keys), palette
+        return keys, palette
 
     @property
     def keys(self) -> tuple[FooterKey, ...]:

@@ -11,7 +11,7 @@ import re
 
 import pytest
 from form_pilot import ready, record_notes, shown_text
-from textual.widgets import Button, Collapsible
+from textual.widgets import Button, Collapsible, Input, Select
 from tui_pilot import SIZE, editor, fill, note, open_advanced, wait_until
 
 from tofy_core import paths, runs
@@ -132,6 +132,30 @@ async def test_advanced_settings_set_while_closed_are_in_its_fields_when_it_open
 
 
 # ---------------------------------------------------------------- remembered state
+
+
+async def test_a_field_draws_itself_until_used_then_its_editor_takes_over():
+    """Start-up builds no editor for a field nobody has touched; what it draws says the same
+    as an editor would, and Tab or a click brings the real one with the value in it."""
+    app = TofyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        heads = screen.query_one("#row-heads", FormField)
+        assert not heads.built and not heads.query(Input)
+        await fill(pilot, screen, heads="3")
+        drawn = heads.render().plain
+        assert drawn.startswith("Heads") and " 3 " in drawn.splitlines()[0]
+        assert "dim 64 is not divisible by heads 3" in " ".join(drawn.split())
+        screen.query_one("#row-lr", FormField).focus()  # as Tab does
+        await pilot.pause()
+        assert screen.focused is screen.query_one("#field-lr", Input)
+        assert screen.focused.value == DEFAULTS["lr"]
+        await pilot.click("#row-device", offset=(20, 0))  # a choice opens its list
+        await pilot.pause()
+        device = screen.query_one("#field-device", Select)
+        assert device.expanded
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: screen.form.values()["device"] == "cpu", "cpu chosen")
 
 
 async def test_the_form_and_theme_survive_a_restart():

@@ -22,7 +22,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from tofy_tui.form_settings import Field
 
-LABEL_WIDTH = 11  # the label column (tofy_panes.tcss says the same for a built field)
+LABEL_WIDTH = 11  # the label column (tofy_form.tcss says the same for a built field)
 ARROW = " ▼ "  # how a compact Select ends its value
 
 
@@ -171,21 +171,25 @@ class FormField(Widget):
                 self.control.post_message(events.Key(character, character))
         return self.control
 
-    async def _on_focus(self, event: events.Focus) -> None:
+    async def on_focus(self, event: events.Focus) -> None:
         if self.control is None:
             await self.build()
 
-    async def _on_click(self, event: events.Click) -> None:
+    async def on_click(self, event: events.Click) -> None:
+        """A click on the drawn row (the editor may be built by now, from the focus the
+        press gave the row) goes on as a click on the editor: a choice opens its list."""
+        if event.widget is not self:
+            return  # a built field's editor and label take their own clicks
         control = await self.build()
         if isinstance(control, Select) and not control.expanded:
-            control.action_show_overlay()  # a click on a choice opens it, as on a Select
+            control.action_show_overlay()
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         """A text field takes printable keys (as its Input will): single-letter app keys
         must not fire while the user types into it."""
         return not self._choices and character is not None and character.isprintable()
 
-    def _on_key(self, event: events.Key) -> None:
+    def on_key(self, event: events.Key) -> None:
         """Keys sent to the row while its editor is built (the row waits for the build
         before it reads them) are passed on to the editor, in order."""
         if not self.check_consume_key(event.key, event.character):

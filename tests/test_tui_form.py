@@ -156,6 +156,9 @@ async def test_a_field_draws_itself_until_used_then_its_editor_takes_over():
         assert device.expanded
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: screen.form.values()["device"] == "cpu", "cpu chosen")
+        await pilot.click("#field-device")  # once built, a click still opens it (once)
+        await pilot.pause()
+        assert device.expanded
 
 
 async def test_the_form_and_theme_survive_a_restart():

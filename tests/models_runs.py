@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from conftest import REPO, TINY_MODEL_ARGS, TINY_PHRASES
@@ -29,19 +30,29 @@ def train_session_runs(factory) -> Path:
     home = root / "home"
     env = {**os.environ, "PYTHONPATH": str(REPO), "TOFY_HOME": str(home), "OMP_NUM_THREADS": "1"}
     train = [sys.executable, "-m", "tofy_core", "train", *TRAIN, "--threads", "1"]
-    trainers = [
-        subprocess.Popen(
-            [*train, "--steps", steps, f"--name={name}", "--run-id", name, "--", str(data)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+    trainers = []
+    for name, steps in RUNS:  # both at once: most of each is starting Python and torch
+        if trainers:  # but each run made after the one before it: "newest first" is known
+            wait_for_file(home / "data" / "runs" / trainers[-1][0] / "run.json", trainers[-1][1])
+        command = [*train, "--steps", steps, f"--name={name}", "--run-id", name, "--", str(data)]
+        started = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        for name, steps in RUNS
-    ]
-    for trainer in trainers:  # both at once: most of each is starting Python and torch
+        trainers.append((name, started))
+    for _, trainer in trainers:
         _, err = trainer.communicate(timeout=120)
         assert trainer.returncode == 0, err.decode()
     return home / "data" / "runs"
+
+
+def wait_for_file(path: Path, process: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Until `path` exists, or fail with the process's error if it ended without making it."""
+    deadline = time.monotonic() + timeout
+    while not path.is_file():
+        if process.poll() is not None and not path.is_file():
+            raise AssertionError(process.stderr.read().decode() if process.stderr else "")
+        assert time.monotonic() < deadline, f"{path} was not made"
+        time.sleep(0.05)
 
 
 def copy_runs(source: Path) -> Path:

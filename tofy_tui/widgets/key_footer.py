@@ -14,6 +14,7 @@ from typing import ClassVar
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -92,9 +93,7 @@ class KeyFooter(Widget):
         for order, (_, binding, enabled, _) in enumerate(bindings.values()):
             if not binding.show:
                 continue
-            key = FooterKey(
-                binding.key, self.app.get_key_display(binding), binding.description, enabled
-            )
+            key = self._footer_key(binding, enabled)
             held = chosen.get(binding.action)
             if held is None or cell_len(key.display) < cell_len(held[1].display):
                 chosen[binding.action] = (order, key)
@@ -103,10 +102,13 @@ class KeyFooter(Widget):
         found = bindings.get(self.app.COMMAND_PALETTE_BINDING)
         if self.app.ENABLE_COMMAND_PALETTE and found is not None:
             _, binding, enabled, _ = found
-            palette = FooterKey(
-                binding.key, self.app.get_key_display(binding), binding.description, enabled
-            )
+            palette = self._footer_key(binding, enabled)
         return keys, palette
+
+    def _footer_key(self, binding: Binding, enabled: bool) -> FooterKey:
+        return FooterKey(
+            binding.key, self.app.get_key_display(binding), binding.description, enabled
+        )
 
     @property
     def keys(self) -> tuple[FooterKey, ...]:

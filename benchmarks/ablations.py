@@ -114,8 +114,8 @@ def run_id(name: str) -> str:
 def run_variant(variant: Variant, config, data, steps: int, batches, targets, bands):
     """Train one variant on the shared split; its summary, seconds and the collapse watch."""
     from tofy_core.config import RunConfig
-    from tofy_core.measures import collapse_score, retrieval_ranks
     from tofy_core.recipes import apply_recipe
+    from tofy_core.train.measures import collapse_score, retrieval_ranks
 
     fresh = RunConfig.from_dict(config.to_dict())
     apply_recipe(fresh, variant.recipe)
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.steps <= 0:
         parser.error("--steps must be positive")
     from tofy_core.errors import TofyError
-    from tofy_core.measures import word_counts
+    from tofy_core.train.measures import word_counts
 
     use_temporary_home(share_cache=args.data.startswith("hub:"))
     try:

@@ -109,7 +109,7 @@ def safetensors(header: dict, body: bytes = b"") -> bytes:
 def tensors_with(path: Path, change: Callable[[dict], None], meta: dict | None = None) -> None:
     from safetensors.torch import load_file, save_file
 
-    from tofy_core.checkpoint import read_safetensors
+    from tofy_core.runs.checkpoint import read_safetensors
 
     tensors = load_file(path)
     _, metadata = read_safetensors(path)
@@ -236,7 +236,9 @@ def _says_damaged(code, out, err) -> bool:
 
 
 def _repaired(code, out, err) -> bool:
-    from tofy_core import checkpoint, paths, runs
+    from tofy_core import paths
+    from tofy_core.runs import checkpoint
+    from tofy_core.runs import folders as runs
 
     folder = paths.runs_dir() / "victim"
     info = runs.read_info(folder)

@@ -55,10 +55,10 @@ from terminal import (  # noqa: F401  (tests and users reach the terminal harnes
 
 def make_model(home: Path) -> tuple[str, list[str]]:
     """A seed-size run saved after one step; returns its id and the corpus lines."""
-    from tofy_core import runs
     from tofy_core.config import RunConfig, TrainConfig
     from tofy_core.data.split import prepare_data
-    from tofy_core.train import Trainer
+    from tofy_core.runs import folders as runs
+    from tofy_core.train.trainer import Trainer
 
     size = SEED_SIZE
     corpus = synthetic_corpus(home, words=size["max_vocab"] - 3, length=size["max_seq"], lines=400)
@@ -87,7 +87,7 @@ def queries(lines: list[str], words: int, count: int, seed: int = 0) -> list[str
 
 
 def diff_latency(run_id: str, lines: list[str], count: int) -> tuple[list[list], float, float]:
-    from tofy_core.diff import Prober
+    from tofy_core.probe.prober import Prober
 
     started = time.perf_counter()
     prober = Prober.load(run_id)

@@ -29,7 +29,8 @@ PHRASES = [f"phrase number {i} has some words in it and a tail {i % 7}" for i in
 
 
 def make_runs(count: int, home: Path) -> None:
-    from tofy_core import fsutil, runs
+    from tofy_core import fsutil
+    from tofy_core.runs import folders as runs
 
     data = home / "tiny.txt"
     data.write_text("\n".join(PHRASES) + "\n", encoding="utf-8")
@@ -54,7 +55,7 @@ def make_runs(count: int, home: Path) -> None:
 
 
 def time_engine(rounds: int = 5) -> tuple[float, float, int]:
-    from tofy_core.run_summary import RunBook
+    from tofy_core.runs.summary import RunBook
 
     colds, warms = [], []
     for _ in range(rounds):

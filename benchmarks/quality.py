@@ -95,9 +95,9 @@ def with_changes(config, recipe: str, changes: list[str]):
 def make_trainer(config, data, steps: int, name: str = "quality-tofy", pack: bool | None = None):
     """A Trainer of `config` with a budget of `steps` on the prepared `data`, ready to fit
     (`pack` None: the configuration's own setting)."""
-    from tofy_core import runs
     from tofy_core.config import RunConfig
-    from tofy_core.train import Trainer
+    from tofy_core.runs import folders as runs
+    from tofy_core.train.trainer import Trainer
 
     train = replace(config.train, steps=steps)
     if pack is not None:
@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     ):
         parser.error("--steps and --minutes must be positive")
     from tofy_core.errors import TofyError
-    from tofy_core.measures import collapse_score, retrieval_ranks, word_counts
+    from tofy_core.train.measures import collapse_score, retrieval_ranks, word_counts
 
     use_temporary_home(share_cache=args.data.startswith("hub:"))
     try:

@@ -60,7 +60,7 @@ def word_bands(counts) -> dict[str, object]:
 def summarize(ranks, targets=None, bands=None) -> dict[str, float]:
     """`rank_summary` (top-1, top-10, mean and median rank); with `targets` (word index of
     each rank) and `bands` (`word_bands`), the top-10 and count of each band too."""
-    from tofy_core.measures import rank_summary
+    from tofy_core.train.measures import rank_summary
 
     ranks = ranks.float()
     result = rank_summary(ranks)
@@ -83,8 +83,8 @@ def held_out_targets(batches):
 
 def unigram_ranks(train_table, vocab_size: int, batches):
     """Rank of each target when words are always ordered by training frequency."""
-    from tofy_core.measures import unigram_ranks as ranks_by_counts
-    from tofy_core.measures import word_counts
+    from tofy_core.train.measures import unigram_ranks as ranks_by_counts
+    from tofy_core.train.measures import word_counts
 
     return ranks_by_counts(word_counts(train_table, vocab_size), held_out_targets(batches))
 
@@ -96,8 +96,8 @@ def train_mlm_twin(trainer, steps: int, batches, curve_every: int, curve: dict[i
     from torch import nn
 
     from tofy_core.data.masking import BatchSampler
-    from tofy_core.encoder import Encoder
-    from tofy_core.schedule import get_lr
+    from tofy_core.model.encoder import Encoder
+    from tofy_core.train.schedule import get_lr
 
     config, train = trainer.config.model, trainer.train
     vocab_size = len(trainer.data.vocab)

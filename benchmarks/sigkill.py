@@ -80,9 +80,9 @@ def logged_steps(metrics: Path) -> int:
 def reference(like: str) -> dict:
     """The checkpoint tensors of an uninterrupted run with run `like`'s config, trained in
     this process (no second start-up; the same threads, so the same floats)."""
-    from tofy_core import runs
     from tofy_core.data.split import prepare_data
-    from tofy_core.train import Trainer
+    from tofy_core.runs import folders as runs
+    from tofy_core.train.trainer import Trainer
 
     config = runs.read_config(runs.open_run(like))
     config.train.phases = []
@@ -92,7 +92,8 @@ def reference(like: str) -> dict:
 
 
 def final_tensors(run_id: str) -> dict:
-    from tofy_core import checkpoint, runs
+    from tofy_core.runs import checkpoint
+    from tofy_core.runs import folders as runs
 
     info = runs.open_run(run_id)
     state = checkpoint.read_state(info.file(runs.STATE_FILE))
@@ -103,8 +104,9 @@ def final_tensors(run_id: str) -> dict:
 def kill_and_resume(data: Path, run_id: str, rng: random.Random, expected: dict) -> Outcome:
     """Kill a child after a random logged step plus a random pause, check, resume, compare
     with `expected` (filled from this run's config on first use)."""
-    from tofy_core import paths, runs
+    from tofy_core import paths
     from tofy_core.cli.train import resume_trainer
+    from tofy_core.runs import folders as runs
 
     metrics = paths.runs_dir() / run_id / runs.METRICS_FILE
     target, extra = rng.randint(1, STEPS), rng.uniform(0.0, 0.25)

@@ -75,9 +75,9 @@ class TofyContestant:
     def __init__(
         self, data_path: str, size: dict[str, int], clock, pack: bool | None = None
     ) -> None:
-        from tofy_core import runs
         from tofy_core.config import RunConfig, TrainConfig
         from tofy_core.data.split import prepare_data
+        from tofy_core.runs import folders as runs
 
         far = 10**9
         model = model_config(size)
@@ -139,7 +139,7 @@ class TofyContestant:
 def timed_trainer(contestant: TofyContestant):
     """A `Trainer` subclass whose named steps report their time to `contestant`, and
     `make_batch` its batch (for the token and FLOP counts)."""
-    from tofy_core.train import Trainer
+    from tofy_core.train.trainer import Trainer
 
     class TimedTrainer(Trainer):
         def make_batch(self):

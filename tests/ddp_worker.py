@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from tofy_core.cli import main
-from tofy_core.model import export_tensors
-from tofy_core.train import Trainer
+from tofy_core.model.latent import export_tensors
+from tofy_core.train.trainer import Trainer
 
 OUT = Path(sys.argv[1])
 _fit = Trainer.fit

@@ -10,10 +10,10 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from tofy_core import runs
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
 from tofy_core.data.split import prepare_data
-from tofy_core.train import Trainer
+from tofy_core.runs import folders as runs
+from tofy_core.train.trainer import Trainer
 
 # Each phrase's words are fixed by their neighbours, so a small model can learn them.
 PHRASES = [

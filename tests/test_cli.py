@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from conftest import REPO, TINY_MODEL_ARGS, run_cli
 
-from tofy_core import paths, runs
+from tofy_core import paths
 from tofy_core.cli import build_parser
 from tofy_core.errors import EXIT_INTERRUPTED
+from tofy_core.runs import folders as runs
 
 
 def assert_clean_error(result, fragment: str) -> None:

@@ -17,10 +17,11 @@ import pytest
 import torch
 from conftest import run_cli
 
-from tofy_core import cli, runs
+from tofy_core import cli
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
 from tofy_core.data.split import prepare_data
-from tofy_core.train import Trainer
+from tofy_core.runs import folders as runs
+from tofy_core.train.trainer import Trainer
 
 REPO = Path(__file__).resolve().parents[1]
 QUERY = "so how have you _ lately? => been"

@@ -9,12 +9,12 @@ import re
 import pytest
 from conftest import TINY_MODEL_ARGS, run_cli
 
-from tofy_core import runs
 from tofy_core.cli import build_parser
 from tofy_core.cli.argv import config_from_args
 from tofy_core.config import PRESETS, default_threads, preset_config
 from tofy_core.errors import ConfigError
-from tofy_core.events import read_events
+from tofy_core.runs import folders as runs
+from tofy_core.runs.events import read_events
 
 COMMANDS = ("train", "resume", "runs", "show", "delete", "diff", "datasets", "prepare")
 

@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from tests.conftest import REPO, TINY_MODEL_ARGS, TINY_PHRASES
-from tofy_core import distributed
-from tofy_core.checkpoint import load_weights, read_state
-from tofy_core.events import read_events
+from tofy_core.runs.checkpoint import load_weights, read_state
+from tofy_core.runs.events import read_events
+from tofy_core.train import distributed
 
 STEPS = 120
 TRAIN = (*TINY_MODEL_ARGS, "--steps", str(STEPS), "--threads", "1", "--log-every", "5")

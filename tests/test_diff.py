@@ -13,12 +13,12 @@ import torch
 from diff_model import HEADS, PHRASES, seed_copy, train_phrases
 from safetensors.torch import load_file, save_file
 
-from tofy_core import runs
 from tofy_core.config import RunConfig
-from tofy_core.diff import Prober
-from tofy_core.diff_query import MASK
 from tofy_core.errors import CheckpointError, ConfigError, QueryError, RunNotFoundError
-from tofy_core.seed_format import SeedSizes
+from tofy_core.probe.prober import Prober
+from tofy_core.probe.query import MASK
+from tofy_core.runs import folders as runs
+from tofy_core.runs.seed_format import SeedSizes
 
 
 @pytest.fixture(scope="module")

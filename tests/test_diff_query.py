@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tofy_core.diff_query import MASK, parse_query, phrase_view, strip_answers, window
 from tofy_core.errors import QueryError
+from tofy_core.probe.query import MASK, parse_query, phrase_view, strip_answers, window
 
 
 def test_a_query_is_tokenized_like_training_text():

@@ -10,8 +10,9 @@ import random
 import sys
 from pathlib import Path
 
-from tofy_core import paths, runs
-from tofy_core.events import read_events
+from tofy_core import paths
+from tofy_core.runs import folders as runs
+from tofy_core.runs.events import read_events
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 

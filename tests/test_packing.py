@@ -13,8 +13,6 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tofy_core import encoder as encoder_module
-from tofy_core import runs
 from tofy_core.cli.train import resume_trainer
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
 from tofy_core.data.masking import (
@@ -26,9 +24,11 @@ from tofy_core.data.masking import (
 )
 from tofy_core.data.split import prepare_data
 from tofy_core.data.vocab import FIRST_WORD_ID, PAD_ID
-from tofy_core.events import read_events
-from tofy_core.model import LatentModel, export_tensors
-from tofy_core.train import Trainer
+from tofy_core.model import encoder as encoder_module
+from tofy_core.model.latent import LatentModel, export_tensors
+from tofy_core.runs import folders as runs
+from tofy_core.runs.events import read_events
+from tofy_core.train.trainer import Trainer
 
 VOCAB = 40
 LENGTHS = [3, 7, 2, 5, 12, 4, 9, 2, 6]

@@ -10,13 +10,14 @@ import pytest
 import torch
 from conftest import TINY_MODEL_ARGS, run_cli
 
-from tofy_core import paths, runs
+from tofy_core import paths
 from tofy_core.cli import train as cli_train
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
 from tofy_core.data.vocab import Vocab
 from tofy_core.errors import ConfigError, DataError
-from tofy_core.events import read_events
-from tofy_core.preflight import NO_CUDA, check_data_source, check_device
+from tofy_core.runs import folders as runs
+from tofy_core.runs.events import read_events
+from tofy_core.train.preflight import NO_CUDA, check_data_source, check_device
 
 
 def run_ids() -> list[str]:
@@ -86,7 +87,7 @@ def test_check_device_without_a_gpu_is_the_trainers_message(monkeypatch):
     assert str(caught.value) == NO_CUDA and caught.value.field == "device"
     check_device("cpu")
     check_device("auto")
-    from tofy_core.train import pick_device
+    from tofy_core.train.trainer import pick_device
 
     with pytest.raises(ConfigError, match="no CUDA GPU is available"):
         pick_device("cuda")

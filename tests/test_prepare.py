@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tofy_core.data.prepare import PrepareOptions, Skip, pair_line, prepare_pairs
 from tofy_core.errors import ConfigError, DataError
-from tofy_core.prepare import PrepareOptions, Skip, pair_line, prepare_pairs
 
 QUESTIONS = [
     "How are you?",

@@ -13,16 +13,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tofy_core import checkpoint, runs
 from tofy_core.config import RunConfig
 from tofy_core.data.hub_cache import CacheEntry
 from tofy_core.data.hub_spec import parse_hub_spec
 from tofy_core.data.text import read_phrase_lines, tokenize
 from tofy_core.data.vocab import Vocab
-from tofy_core.diff_query import parse_query
 from tofy_core.errors import TofyError
-from tofy_core.events import read_events
-from tofy_core.run_files import check_safetensors_header
+from tofy_core.probe.query import parse_query
+from tofy_core.runs import checkpoint
+from tofy_core.runs import folders as runs
+from tofy_core.runs.events import read_events
+from tofy_core.runs.files import check_safetensors_header
 
 FEW = settings(
     max_examples=60,

@@ -10,15 +10,16 @@ import torch
 from conftest import TINY_MODEL_ARGS, run_cli
 from safetensors import safe_open
 
-from tofy_core import paths, runs
+from tofy_core import paths
 from tofy_core.cli.diff import format_text
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig, preset_config
 from tofy_core.data.split import prepare_data
 from tofy_core.data.vocab import FIRST_WORD_ID
-from tofy_core.diff import Prober
-from tofy_core.events import read_events
+from tofy_core.probe.prober import Prober
 from tofy_core.recipes import apply_recipe
-from tofy_core.train import Trainer
+from tofy_core.runs import folders as runs
+from tofy_core.runs.events import read_events
+from tofy_core.train.trainer import Trainer
 
 
 def tiny(data, recipe: str = "tofy", **train) -> RunConfig:

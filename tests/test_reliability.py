@@ -11,13 +11,15 @@ import time
 import pytest
 from conftest import TINY_MODEL_ARGS, run_cli
 
-from tofy_core import checkpoint, paths, runs
+from tofy_core import paths
 from tofy_core.cli.train import resume_trainer
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
 from tofy_core.data.split import prepare_data
 from tofy_core.errors import TofyError
-from tofy_core.events import EventWriter, read_events
-from tofy_core.train import Trainer
+from tofy_core.runs import checkpoint
+from tofy_core.runs import folders as runs
+from tofy_core.runs.events import EventWriter, read_events
+from tofy_core.train.trainer import Trainer
 from tofy_tui.training import signal_run
 
 
@@ -203,7 +205,7 @@ def test_impossible_settings_are_refused_before_anything_is_allocated():
     import torch
 
     from tofy_core.errors import ConfigError
-    from tofy_core.preflight import check_memory
+    from tofy_core.train.preflight import check_memory
 
     with pytest.raises(ConfigError, match="64-bit"):
         RunConfig(train=TrainConfig(seed=2**70)).validate()

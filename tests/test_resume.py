@@ -12,15 +12,16 @@ import torch
 from conftest import TINY_MODEL_ARGS, run_cli
 from safetensors.torch import load_file
 
-from tofy_core import paths, runs
+from tofy_core import paths
 from tofy_core.cli.train import resume_trainer
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
 from tofy_core.data.split import prepare_data
 from tofy_core.errors import ConfigError
-from tofy_core.events import read_events
-from tofy_core.model import export_tensors
-from tofy_core.schedule import get_lr, get_momentum
-from tofy_core.train import Trainer
+from tofy_core.model.latent import export_tensors
+from tofy_core.runs import folders as runs
+from tofy_core.runs.events import read_events
+from tofy_core.train.schedule import get_lr, get_momentum
+from tofy_core.train.trainer import Trainer
 
 
 def test_extending_a_schedule_warms_up_again_instead_of_jumping():

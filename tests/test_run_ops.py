@@ -12,11 +12,12 @@ from conftest import run_cli
 from models_runs import copy_runs, damage, train_session_runs
 from safetensors.torch import load_file, save_file
 
-from tofy_core import run_ops, runs
-from tofy_core.diff import Prober
 from tofy_core.errors import CheckpointError, TofyError
-from tofy_core.run_metrics import matches, metric_names, read_metrics
-from tofy_core.run_summary import list_summaries
+from tofy_core.probe.prober import Prober
+from tofy_core.runs import folders as runs
+from tofy_core.runs import ops as run_ops
+from tofy_core.runs.metrics import matches, metric_names, read_metrics
+from tofy_core.runs.summary import list_summaries
 
 QUERY = "how have you _ lately? => been"
 

@@ -9,17 +9,18 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from tofy_core import checkpoint, runs
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
 from tofy_core.data.masking import TokenTable, eval_batches, mask_batch
 from tofy_core.data.split import prepare_data
 from tofy_core.data.vocab import Vocab
-from tofy_core.encoder import explicit_attention
 from tofy_core.errors import CheckpointError, ConfigError
-from tofy_core.events import read_events
-from tofy_core.model import LatentModel, export_tensors, word_softmax_loss
-from tofy_core.schedule import get_lr, get_momentum
-from tofy_core.train import Trainer
+from tofy_core.model.encoder import explicit_attention
+from tofy_core.model.latent import LatentModel, export_tensors, word_softmax_loss
+from tofy_core.runs import checkpoint
+from tofy_core.runs import folders as runs
+from tofy_core.runs.events import read_events
+from tofy_core.train.schedule import get_lr, get_momentum
+from tofy_core.train.trainer import Trainer
 
 
 def make_config(data: Path | str = "", **train) -> RunConfig:

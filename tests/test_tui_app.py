@@ -208,7 +208,7 @@ async def test_data_the_engine_refuses_blocks_start(tmp_path, notes):
 async def test_cuda_without_a_gpu_blocks_start(monkeypatch, notes):
     import torch
 
-    from tofy_core.preflight import NO_CUDA
+    from tofy_core.train.preflight import NO_CUDA
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     app = TofyApp()

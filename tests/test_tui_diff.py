@@ -15,8 +15,8 @@ from diff_model import PHRASES, train_run
 from textual.widgets import Input, Static
 from tui_pilot import SIZE, wait_until
 
-from tofy_core import runs
-from tofy_core.diff import Prober
+from tofy_core.probe.prober import Prober
+from tofy_core.runs import folders as runs
 from tofy_tui.app import TofyApp
 from tofy_tui.screens.diff import DiffScreen
 from tofy_tui.screens.export_history import ExportHistory

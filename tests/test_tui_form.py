@@ -14,9 +14,10 @@ from form_pilot import ready, record_notes, shown_text
 from textual.widgets import Button, Collapsible, Input, Select
 from tui_pilot import SIZE, editor, fill, note, open_advanced, wait_until
 
-from tofy_core import paths, runs
+from tofy_core import paths
 from tofy_core.config import PRESETS, preset_config
 from tofy_core.errors import TofyError
+from tofy_core.runs import folders as runs
 from tofy_tui import ui_state
 from tofy_tui.app import TofyApp
 from tofy_tui.form_settings import ADVANCED, DEFAULTS, FIELD_NAMES

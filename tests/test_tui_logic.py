@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tofy_core import runs
 from tofy_core.config import PRESETS, RunConfig, default_threads, preset_config
-from tofy_core.events import EventWriter
+from tofy_core.runs import folders as runs
+from tofy_core.runs.events import EventWriter
 from tofy_tui.data_probe import data_problem, describe_data, distinct_words
 from tofy_tui.form_settings import DEFAULTS, PRESET_FIELDS, check_form, field_hints, preset_values
 from tofy_tui.history import MAX_POINTS, RunHistory, downsample, smooth
@@ -95,7 +95,7 @@ def test_empty_numbers_and_infinite_lr_are_refused():
 
 def test_data_problems_are_the_engines_own_checks(tmp_path):
     from tofy_core.errors import DataError
-    from tofy_core.preflight import check_data_source
+    from tofy_core.train.preflight import check_data_source
 
     binary = tmp_path / "binary.txt"
     binary.write_bytes(b"hello there\x00 friend\n")

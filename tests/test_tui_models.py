@@ -10,7 +10,7 @@ from safetensors.torch import load_file, save_file
 from textual.widgets import Input
 from tui_pilot import SIZE, wait_until
 
-from tofy_core import runs
+from tofy_core.runs import folders as runs
 from tofy_tui.app import TofyApp
 from tofy_tui.screens.models import ModelsScreen
 from tofy_tui.screens.models_dialogs import AskScreen, ConfirmScreen

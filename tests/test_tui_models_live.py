@@ -12,8 +12,9 @@ from conftest import REPO, TINY_MODEL_ARGS
 from test_tui_models import answer, notes, open_models, select
 from tui_pilot import SIZE, wait_until
 
-from tofy_core import paths, runs
+from tofy_core import paths
 from tofy_core.errors import EXIT_INTERRUPTED
+from tofy_core.runs import folders as runs
 from tofy_tui.app import TofyApp
 from tofy_tui.screens.train import TrainScreen
 

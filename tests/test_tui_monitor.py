@@ -16,7 +16,8 @@ from conftest import TINY_MODEL_ARGS, run_cli
 from textual.widgets import Button, Static
 from tui_pilot import SIZE, log_text, wait_until
 
-from tofy_core import paths, runs
+from tofy_core import paths
+from tofy_core.runs import folders as runs
 from tofy_tui.app import TofyApp
 from tofy_tui.history import RunHistory
 from tofy_tui.plot_catalog import EVERY_FIELD, pages

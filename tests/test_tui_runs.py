@@ -17,8 +17,9 @@ import pytest
 from textual.widgets import Button, Static
 from tui_pilot import REPO, SIZE, TINY, fill, log_text, wait_until
 
-from tofy_core import paths, runs
+from tofy_core import paths
 from tofy_core.errors import EXIT_INTERRUPTED
+from tofy_core.runs import folders as runs
 from tofy_tui.app import TofyApp
 from tofy_tui.messages import RunEnded, RunEvents
 from tofy_tui.recent_data import recent_data

@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import pytest
 from tui_pilot import SIZE, TINY, fill, wait_until
 
-from tofy_core import paths, runs
+from tofy_core import paths
+from tofy_core.runs import folders as runs
 from tofy_tui.app import TofyApp
 from tofy_tui.gpu_stats import NO_NVML, GpuStats
 from tofy_tui.system_stats import ProcessStats, SystemSample

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tofy_core import runs
+from tofy_core.runs import folders as runs
 
 REPO = Path(__file__).resolve().parents[1]
 

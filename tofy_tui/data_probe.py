@@ -15,7 +15,7 @@ from tofy_core.data.hub_spec import parse_hub_spec
 from tofy_core.data.text import context_side, default_corpus_path, tokenize
 from tofy_core.errors import TofyError
 from tofy_core.format import format_bytes
-from tofy_core.preflight import check_data_source
+from tofy_core.train.preflight import check_data_source
 
 MAX_SCAN_BYTES = 8 * 1024 * 1024  # ~0.5 s of tokenizing in a worker; larger files get no hint
 

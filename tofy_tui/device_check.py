@@ -35,7 +35,7 @@ def check_in_worker(device: str, post: Callable[[Message], object]) -> None:
 
 def device_problem(device: str) -> str:
     """The engine's complaint about a device ("" when it can be used)."""
-    from tofy_core.preflight import check_device  # not for the first frame
+    from tofy_core.train.preflight import check_device  # not for the first frame
 
     try:
         check_device(device)

@@ -244,7 +244,7 @@ def _run_id_problem(run_id: str) -> str:
     if not run_id:
         return ""
     from tofy_core import paths
-    from tofy_core.runs import check_run_id
+    from tofy_core.runs.folders import check_run_id
 
     try:
         check_run_id(run_id)

@@ -13,8 +13,8 @@ from rich.text import Text
 from textual.message import Message
 
 from tofy_core.format import format_bytes, format_count
-from tofy_core.run_metrics import MetricSeries, read_metrics
-from tofy_core.run_summary import RunSummary
+from tofy_core.runs.metrics import MetricSeries, read_metrics
+from tofy_core.runs.summary import RunSummary
 from tofy_tui.history import downsample
 
 STATUS_STYLE = {

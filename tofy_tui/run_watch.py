@@ -19,9 +19,10 @@ from typing import Any
 from textual.message import Message
 from textual.worker import get_current_worker
 
-from tofy_core import paths, runs
+from tofy_core import paths
 from tofy_core.errors import TofyError
-from tofy_core.events import read_events
+from tofy_core.runs import folders as runs
+from tofy_core.runs.events import read_events
 from tofy_tui.history import RunHistory
 from tofy_tui.messages import RunEnd, RunEnded, RunEvents
 from tofy_tui.recent_data import remember_data

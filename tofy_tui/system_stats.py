@@ -14,8 +14,8 @@ from pathlib import Path
 
 import psutil
 
-from tofy_core import runs
 from tofy_core.errors import TofyError
+from tofy_core.runs import folders as runs
 from tofy_tui.gpu_stats import GpuReading, GpuStats
 
 

@@ -25,11 +25,12 @@ from typing import Any
 import psutil
 
 import tofy_core
-from tofy_core import paths, runs
+from tofy_core import paths
 from tofy_core.cli.argv import train_argv
 from tofy_core.config import RunConfig
 from tofy_core.errors import EXIT_INTERRUPTED, TofyError
-from tofy_core.events import read_new_events
+from tofy_core.runs import folders as runs
+from tofy_core.runs.events import read_new_events
 from tofy_tui.messages import RunEnd
 
 STOP_GRACE_S = 30.0

@@ -20,7 +20,7 @@ from tofy_core import paths
 from tofy_core.cli.args import HelpFormatter, positive_int
 from tofy_core.errors import QueryError, TofyError
 from tofy_core.format import format_count
-from tofy_core.seed_format import DIFF_SIZES, SeedSizes, parse_sizes
+from tofy_core.runs.seed_format import DIFF_SIZES, SeedSizes, parse_sizes
 
 SEED_USAGE = "usage: tofy --diff MODEL VOCAB [dim max_seq layers heads]"
 HISTORY_FILE = "diff_history"
@@ -78,7 +78,7 @@ def add_commands(subparsers) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from tofy_core.diff import Prober
+    from tofy_core.probe.prober import Prober
 
     style = "json" if args.json else "text"
     vocab, sizes = args.vocab, SeedSizes(heads=args.heads)
@@ -97,7 +97,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def run_seed_diff(argv: list[str]) -> int:
     """`tofy --diff MODEL VOCAB [dim max_seq layers heads]`, as the seed had it."""
-    from tofy_core.diff import Prober
+    from tofy_core.probe.prober import Prober
 
     if len(argv) < 2 or argv[0] in ("-h", "--help"):
         raise TofyError(SEED_USAGE)
@@ -174,7 +174,7 @@ def answer(
 def format_text(found) -> str:
     """The phrase as encoded, one row per answer (best first), the nearest words, notes. Only
     directions are compared, so the L2 shown is between unit vectors (0…2), never raw."""
-    from tofy_core.diff_query import display_phrase
+    from tofy_core.probe.query import display_phrase
 
     lines = [display_phrase(found.tokens, found.mask_index)]
     prior = any(r.cosine_rank is not None for r in found.results)

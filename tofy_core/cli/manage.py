@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tofy_core import run_ops
 from tofy_core.cli.args import HelpFormatter, positive_int
+from tofy_core.runs import ops as run_ops
 
 
 def add_commands(subparsers) -> None:

@@ -6,10 +6,10 @@ import argparse
 import json
 import sys
 
-from tofy_core import runs
 from tofy_core.cli.args import HelpFormatter
 from tofy_core.format import format_bytes, format_count, format_duration, format_table
-from tofy_core.run_summary import list_summaries, summarize
+from tofy_core.runs import folders as runs
+from tofy_core.runs.summary import list_summaries, summarize
 
 
 def add_commands(subparsers) -> None:
@@ -88,7 +88,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     summary["config"] = config.to_dict()
     summary["parameters"] = config.model.parameter_count()
     if summary["status"] != "damaged" and not info.is_live:
-        from tofy_core.checkpoint import verify_run_files  # torch: only for `show`
+        from tofy_core.runs.checkpoint import verify_run_files  # torch: only for `show`
 
         problem = verify_run_files(info, config)
         if problem:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tofy_core import runs
 from tofy_core.cli.train import run_training
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
 from tofy_core.errors import TofyError
 from tofy_core.fsutil import atomic_write_bytes
-from tofy_core.seed_format import (
+from tofy_core.runs import folders as runs
+from tofy_core.runs.seed_format import (
     SEED_MODEL_FILE,
     SEED_VOCAB_FILE,
     TRAINING_SIZES,

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tofy_core import paths, runs
+from tofy_core import paths
 from tofy_core.cli.args import HelpFormatter, positive_int
 from tofy_core.cli.argv import add_train_arguments, config_from_args, presets_help
 from tofy_core.config import RunConfig, TrainConfig
@@ -26,16 +26,17 @@ from tofy_core.errors import (
     DataError,
     TofyError,
 )
-from tofy_core.preflight import (
+from tofy_core.progress import ConsoleProgress, ProgressPrinter
+from tofy_core.runs import folders as runs
+from tofy_core.train.preflight import (
     absolute_source,
     check_data_source,
     check_device,
     fingerprint_file,
 )
-from tofy_core.progress import ConsoleProgress, ProgressPrinter
 
 if TYPE_CHECKING:
-    from tofy_core.distributed import World
+    from tofy_core.train.distributed import World
 
 TRAIN_EPILOG = """examples:
   tofy train                               # the embedded corpus, the quick preset (~1 minute)
@@ -114,8 +115,8 @@ def run_training(
     """Check and build everything that can fail (device, data, model, initial weights), then
     create the run folder and train; returns the exit code and the run. A failure before the
     folder exists leaves nothing behind; one after it ends the run `failed`."""
-    from tofy_core import distributed
-    from tofy_core.train import Trainer
+    from tofy_core.train import distributed
+    from tofy_core.train.trainer import Trainer
 
     check_device(config.train.device)
     check_data_source(config.train.data)
@@ -152,7 +153,7 @@ def _progress(world: World) -> list:
 def load_training_data(config: RunConfig, vocab=None, refresh: bool = False):
     """The run's data, with a progress line while a hub: dataset is converted. Under torchrun
     rank 0 reads (and caches) it first, then the others read the cache."""
-    from tofy_core import distributed
+    from tofy_core.train import distributed
 
     world = distributed.current()
     if not world.is_main:
@@ -168,7 +169,7 @@ def load_training_data(config: RunConfig, vocab=None, refresh: bool = False):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from tofy_core import distributed
+    from tofy_core.train import distributed
 
     config = config_from_args(args)
     with distributed.session(config.train.device) as world:
@@ -201,8 +202,8 @@ def resume_trainer(
     size and sha256; `data` says where a moved file is now). `steps`, a new total, makes the
     rest a new schedule phase; without it the run continues exactly. Only once every check
     has passed is the run marked running and its new config written."""
-    from tofy_core import distributed
-    from tofy_core.train import Trainer
+    from tofy_core.train import distributed
+    from tofy_core.train.trainer import Trainer
 
     world = distributed.current()
     if info.is_live and world.is_main:  # the others may already see rank 0's own pid
@@ -289,7 +290,7 @@ def _resume_and_fit(info: runs.RunInfo, args: argparse.Namespace) -> str:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from tofy_core import distributed
+    from tofy_core.train import distributed
 
     info = runs.open_run(args.run)
     with distributed.session(runs.read_config(info).train.device) as world:

@@ -19,9 +19,10 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
-from tofy_core import paths, runs
-from tofy_core.diff_query import DiffAnswer, TokenView, parse_query
+from tofy_core import paths
 from tofy_core.errors import TofyError
+from tofy_core.probe.query import DiffAnswer, TokenView, parse_query
+from tofy_core.runs import folders as runs
 from tofy_tui.messages import ModelFailed, ModelLoaded
 from tofy_tui.widgets.answer_card import AnswerCard
 from tofy_tui.widgets.diff_history import HistoryEntry, HistoryPanel
@@ -126,7 +127,7 @@ class DiffScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="diff-load")
     def _load(self, ref: str) -> None:
-        from tofy_core.diff import Prober
+        from tofy_core.probe.prober import Prober
 
         try:
             prober = Prober.load(ref)
@@ -348,7 +349,7 @@ class DiffScreen(Screen):
         self.app.push_screen(ExportHistory(), chosen)
 
     def export(self, path: Path) -> None:
-        from tofy_core.diff_export import export_answers
+        from tofy_core.probe.export import export_answers
 
         asked = [(e.model, e.answer) for e in self.entries]
         asked += [(e.other_model, e.other) for e in self.entries if e.other is not None]

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tofy_core import runs
+from tofy_core.runs import folders as runs
 
 
 def probeable_runs() -> list[runs.RunInfo]:

@@ -16,8 +16,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
-from tofy_core.run_metrics import metric_names
-from tofy_core.run_summary import RunBook, RunSummary
+from tofy_core.runs.metrics import metric_names
+from tofy_core.runs.summary import RunBook, RunSummary
 from tofy_tui.run_list import (
     COLUMNS,
     DESCENDING_FIRST,

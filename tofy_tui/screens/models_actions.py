@@ -10,14 +10,16 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tofy_core import paths, run_ops, runs
+from tofy_core import paths
 from tofy_core.errors import TofyError
 from tofy_core.format import format_bytes
+from tofy_core.runs import folders as runs
+from tofy_core.runs import ops as run_ops
 from tofy_tui.run_list import ActionDone
 from tofy_tui.screens.models_dialogs import AskScreen, ConfirmScreen
 
 if TYPE_CHECKING:
-    from tofy_core.run_summary import RunSummary
+    from tofy_core.runs.summary import RunSummary
 
 ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Open run in Diff", "probe the selected run's model (Enter)", "open_diff"),
@@ -287,7 +289,7 @@ def _export(run_id: str, folder: Path, post) -> None:
 
 
 def _import(answer: dict[str, str], post, ask_again) -> None:
-    from tofy_core.seed_format import vocab_beside
+    from tofy_core.runs.seed_format import vocab_beside
 
     vocab_text = answer["vocab"].strip()
     heads = int(answer["heads"]) if answer["heads"].strip() else None

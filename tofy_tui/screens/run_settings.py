@@ -13,8 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tofy_core import paths, runs
+from tofy_core import paths
 from tofy_core.config import RunConfig
+from tofy_core.runs import folders as runs
 
 
 def runs_with_settings() -> list[runs.RunInfo]:

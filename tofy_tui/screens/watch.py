@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tofy_core.runs import RunInfo
+from tofy_core.runs.folders import RunInfo
 
 
 class WatchScreen(ModalScreen[str | None]):

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from tofy_core.diff_query import DiffResult
+from tofy_core.probe.query import DiffResult
 from tofy_tui.widgets.gauge import Gauge, cosine_colour
 
 

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from tofy_core.diff_query import DiffAnswer
+from tofy_core.probe.query import DiffAnswer
 from tofy_tui.widgets.gauge import cosine_colour
 
 

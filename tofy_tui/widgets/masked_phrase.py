@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tofy_core.diff_query import TokenView
+from tofy_core.probe.query import TokenView
 
 RICH_STYLES = {
     "word": "bold",

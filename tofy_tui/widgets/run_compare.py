@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from tofy_core.run_metrics import MetricSeries
+from tofy_core.runs.metrics import MetricSeries
 from tofy_tui.history import Series
 from tofy_tui.widgets.metric_plot import MetricPlot
 

@@ -10,8 +10,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tofy_core.format import format_bytes, format_count, format_duration
-from tofy_core.run_metrics import MetricSeries
-from tofy_core.run_summary import RunSummary
+from tofy_core.runs.metrics import MetricSeries
+from tofy_core.runs.summary import RunSummary
 from tofy_tui.history import Series
 from tofy_tui.run_list import STATUS_STYLE
 from tofy_tui.widgets.metric_plot import MetricPlot

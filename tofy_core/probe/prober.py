@@ -19,10 +19,12 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from tofy_core import checkpoint, events, paths, runs
+from tofy_core import paths
 from tofy_core.config import ModelConfig
 from tofy_core.data.vocab import FIRST_WORD_ID, MASK_ID, UNK_ID, Vocab
-from tofy_core.diff_query import (
+from tofy_core.errors import CheckpointError, QueryError
+from tofy_core.model.latent import QuerySelection
+from tofy_core.probe.query import (
     DiffAnswer,
     DiffResult,
     Query,
@@ -33,9 +35,9 @@ from tofy_core.diff_query import (
     strip_answers,
     window,
 )
-from tofy_core.errors import CheckpointError, QueryError
-from tofy_core.model import QuerySelection
-from tofy_core.seed_format import (
+from tofy_core.runs import checkpoint, events
+from tofy_core.runs import folders as runs
+from tofy_core.runs.seed_format import (
     SEED_MODEL_FILE,
     SEED_VOCAB_FILE,
     SeedSizes,

@@ -9,9 +9,9 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from tofy_core.diff_query import DiffAnswer
 from tofy_core.errors import TofyError
 from tofy_core.fsutil import atomic_write_text
+from tofy_core.probe.query import DiffAnswer
 
 CSV_FIELDS = (
     "model",

@@ -9,8 +9,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tofy_core import runs
-from tofy_core.events import read_events
+from tofy_core.runs import folders as runs
+from tofy_core.runs.events import read_events
 
 SKIP = {"event", "step", "steps", "time", "eta", "elapsed", "train_seconds", "real_tokens"}
 

@@ -9,11 +9,12 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from tofy_core import paths, runs
+from tofy_core import paths
 from tofy_core.config import RunConfig, TrainConfig
 from tofy_core.errors import CheckpointError, TofyError
 from tofy_core.fsutil import atomic_write_bytes
-from tofy_core.seed_format import SEED_MODEL_FILE, SEED_VOCAB_FILE
+from tofy_core.runs import folders as runs
+from tofy_core.runs.seed_format import SEED_MODEL_FILE, SEED_VOCAB_FILE
 
 
 class ExportExistsError(TofyError):
@@ -95,8 +96,8 @@ def import_checkpoint(
     does not record its heads: `heads` is then required. Shapes are checked by building the
     model, so a file that does not fit names the tensor. The run gets a training state at the
     file's step, so `tofy resume RUN --steps N` can train it further on any data."""
-    from tofy_core import checkpoint
     from tofy_core.data.vocab import Vocab
+    from tofy_core.runs import checkpoint
 
     model_path, vocab_path = paths.user_path(model_path), paths.user_path(vocab_path)
     weights = checkpoint.load_weights(model_path)
@@ -147,7 +148,7 @@ def _write_checkpoint(info: runs.RunInfo, model, config, step: int, vocab) -> No
     moments yet, so resume starts the optimizer anew from these weights."""
     import torch
 
-    from tofy_core import checkpoint
+    from tofy_core.runs import checkpoint
 
     checkpoint.save_model(info.file(runs.MODEL_FILE), model, config, step, vocab.digest())
     vocab.save(info.file(runs.VOCAB_FILE))

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tofy_core import runs
 from tofy_core.config import ModelConfig
 from tofy_core.errors import ConfigError, TofyError
+from tofy_core.runs import folders as runs
 
 if TYPE_CHECKING:
-    from tofy_core.checkpoint import LoadedWeights
+    from tofy_core.runs.checkpoint import LoadedWeights
 
 SEED_MODEL_FILE = "model_latent.safetensors"
 SEED_VOCAB_FILE = "vocab_latent.txt"
@@ -66,7 +66,7 @@ class SeedSizes:
 def model_config_for(weights: LoadedWeights, sizes: SeedSizes, path: Path) -> ModelConfig:
     """Sizes from the file's metadata, or from tensor shapes for a seed file (which records
     neither heads nor max_seq); any size the user gave must agree with the file."""
-    from tofy_core.checkpoint import infer_seed_config
+    from tofy_core.runs.checkpoint import infer_seed_config
 
     tensors = weights.tensors
     if weights.config is not None:

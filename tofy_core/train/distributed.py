@@ -19,7 +19,7 @@ import torch
 import torch.distributed as dist
 
 from tofy_core.errors import TofyError
-from tofy_core.preflight import check_device
+from tofy_core.train.preflight import check_device
 
 TIMEOUT_ENV = "TOFY_DIST_TIMEOUT"
 DEFAULT_TIMEOUT_S = 600.0  # long enough for rank 0's evaluation and checkpoint, short of a hang

@@ -14,7 +14,7 @@ import torch
 
 from tofy_core.data.masking import MaskedBatch
 from tofy_core.data.vocab import FIRST_WORD_ID
-from tofy_core.model import LatentModel
+from tofy_core.model.latent import LatentModel
 
 LOSS_PARTS = ("loss", "mse", "ce", "align", "accuracy")
 BELOW_UNIGRAM_AFTER = 0.3  # share of the run after which a model below word counts is flagged

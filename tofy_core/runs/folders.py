@@ -19,8 +19,8 @@ from typing import Any
 from tofy_core import fsutil, paths
 from tofy_core.config import RunConfig
 from tofy_core.errors import RunNotFoundError, TofyError
-from tofy_core.run_files import check_run_files, info_fields
-from tofy_core.run_lock import RunLock, lock_run, pid_alive, process_start_time, trainer_process
+from tofy_core.runs.files import check_run_files, info_fields
+from tofy_core.runs.lock import RunLock, lock_run, pid_alive, process_start_time, trainer_process
 
 __all__ = ["RunLock", "lock_run", "pid_alive", "process_start_time", "trainer_process"]
 

@@ -13,19 +13,21 @@ from typing import Any
 
 import torch
 
-from tofy_core import checkpoint, distributed, measures, runs
 from tofy_core.config import RunConfig, resolve_threads
 from tofy_core.data.masking import BatchSampler, MaskedBatch, eval_batches
 from tofy_core.data.split import TrainingData
 from tofy_core.data.vocab import FIRST_WORD_ID
-from tofy_core.distributed import pick_device
 from tofy_core.errors import CheckpointError
-from tofy_core.events import EventWriter
-from tofy_core.measures import LossWindow, collapse_score, memory_reading, retrieval_scores
-from tofy_core.model import LatentModel, sample_negatives
-from tofy_core.preflight import check_memory
+from tofy_core.model.latent import LatentModel, sample_negatives
 from tofy_core.rates import RateMeter
-from tofy_core.schedule import get_lr, get_momentum
+from tofy_core.runs import checkpoint
+from tofy_core.runs import folders as runs
+from tofy_core.runs.events import EventWriter
+from tofy_core.train import distributed, measures
+from tofy_core.train.distributed import pick_device
+from tofy_core.train.measures import LossWindow, collapse_score, memory_reading, retrieval_scores
+from tofy_core.train.preflight import check_memory
+from tofy_core.train.schedule import get_lr, get_momentum
 
 EventListener = Callable[[dict[str, Any]], None]
 COLLAPSE_SAMPLE = 256

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tofy_core import paths, runs
+from tofy_core import paths
 from tofy_core.config import RunConfig
 from tofy_core.errors import TofyError
-from tofy_core.events import read_events
 from tofy_core.rates import run_rate
+from tofy_core.runs import folders as runs
+from tofy_core.runs.events import read_events
 
 STATUSES = ("running", "finished", "stopped", "failed", "interrupted", "damaged")
 HEADER_LIMIT = 1 << 24  # a safetensors header longer than this is not one

@@ -13,8 +13,8 @@ from torch import nn
 from tofy_core.config import ModelConfig, TrainConfig
 from tofy_core.data.masking import QuerySelection
 from tofy_core.data.vocab import FIRST_WORD_ID
-from tofy_core.encoder import Encoder
-from tofy_core.word_softmax import word_softmax_loss
+from tofy_core.model.encoder import Encoder
+from tofy_core.model.word_softmax import word_softmax_loss
 
 
 class Predictor(nn.Module):

@@ -21,7 +21,7 @@ from safetensors.torch import save as save_bytes
 from tofy_core.config import ModelConfig, model_config_from_dict
 from tofy_core.errors import CheckpointError, TofyError
 from tofy_core.fsutil import atomic_write_bytes
-from tofy_core.model import LatentModel, export_tensors, import_tensors
+from tofy_core.model.latent import LatentModel, export_tensors, import_tensors
 
 FORMAT = "tofy-latent"
 FORMAT_VERSION = "1"
@@ -276,7 +276,7 @@ def verify_run_files(info, config) -> str:
     """Why a run's checkpoint or weights file cannot be used ("" when both load): every
     tensor's shape against the run's config, finiteness, metadata. Loads the tensors, so it
     is for one run (`tofy show`), not a list."""
-    from tofy_core.runs import MODEL_FILE, STATE_FILE
+    from tofy_core.runs.folders import MODEL_FILE, STATE_FILE
 
     try:
         model = LatentModel(config.model)

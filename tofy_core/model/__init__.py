@@ -1,0 +1,1 @@
+"""The encoder, the latent model and its loss. Knows nothing of files."""

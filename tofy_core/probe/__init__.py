@@ -1,0 +1,1 @@
+"""Probing a trained model: the query language, the prober, exports of a session."""

@@ -1,0 +1,1 @@
+"""Run folders and the files in them: create, list, open, validate, lock, summarise, delete."""

@@ -57,8 +57,9 @@ def prepare_split(data: str, seed: int, threads: int = 0, preset: str = "quick")
     corpus) and the corpus as `tofy train` prepares it: duplicates dropped, the held-out split,
     the vocabulary. All three methods read this one split. Evaluation every 200 steps, so the
     curve's points fall on the trainer's own evaluations."""
-    from tofy_core.config import RunConfig, preset_config
+    from tofy_core.config import RunConfig
     from tofy_core.data.split import prepare_data
+    from tofy_core.presets import preset_config
 
     config = preset_config(preset)
     train = replace(

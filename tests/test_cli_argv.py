@@ -9,7 +9,8 @@ import pytest
 
 from tofy_core.cli import build_parser
 from tofy_core.cli.argv import config_from_args, train_argv
-from tofy_core.config import PRESETS, RunConfig, preset_config
+from tofy_core.config import RunConfig
+from tofy_core.presets import PRESETS, preset_config
 from tofy_core.recipes import RECIPES, apply_recipe
 
 

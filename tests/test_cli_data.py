@@ -12,9 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tofy_core.cli.console import ProgressPrinter
 from tofy_core.cli.data import datasets_table
 from tofy_core.data.hub_cache import CachedDataset
-from tofy_core.progress import ProgressPrinter
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_MODEL = ("--steps", "3", "--dim", "16", "--layers", "1", "--heads", "2", "--batch", "4")

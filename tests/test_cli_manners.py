@@ -11,10 +11,11 @@ from conftest import TINY_MODEL_ARGS, run_cli
 
 from tofy_core.cli import build_parser
 from tofy_core.cli.argv import config_from_args
-from tofy_core.config import PRESETS, default_threads, preset_config
 from tofy_core.errors import ConfigError
+from tofy_core.presets import PRESETS, preset_config
 from tofy_core.runs import folders as runs
 from tofy_core.runs.events import read_events
+from tofy_core.threads import default_threads
 
 COMMANDS = ("train", "resume", "runs", "show", "delete", "diff", "datasets", "prepare")
 

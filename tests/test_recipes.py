@@ -12,9 +12,10 @@ from safetensors import safe_open
 
 from tofy_core import paths
 from tofy_core.cli.diff import format_text
-from tofy_core.config import ModelConfig, RunConfig, TrainConfig, preset_config
+from tofy_core.config import ModelConfig, RunConfig, TrainConfig
 from tofy_core.data.split import prepare_data
 from tofy_core.data.vocab import FIRST_WORD_ID
+from tofy_core.presets import preset_config
 from tofy_core.probe.prober import Prober
 from tofy_core.recipes import apply_recipe
 from tofy_core.runs import folders as runs

@@ -11,12 +11,12 @@ import torch
 from conftest import TINY_MODEL_ARGS, run_cli
 
 from tofy_core import paths
+from tofy_core.cli.console import ConsoleProgress
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
 from tofy_core.data.masking import TokenTable, choose_positions, eval_batches
 from tofy_core.data.split import describe_split, prepare_data, split_phrases
 from tofy_core.data.text import load_corpus
 from tofy_core.data.vocab import UNK_ID
-from tofy_core.progress import ConsoleProgress
 from tofy_core.runs import folders as runs
 from tofy_core.runs.events import read_events
 from tofy_core.train.trainer import Trainer

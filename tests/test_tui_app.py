@@ -127,7 +127,7 @@ async def test_the_form_says_what_is_wrong_next_to_each_field(tmp_path, notes):
 
 
 async def test_the_form_opens_on_the_quick_preset_and_a_preset_fills_the_sizes():
-    from tofy_core.config import PRESETS, preset_config
+    from tofy_core.presets import PRESETS, preset_config
 
     app = TofyApp()
     async with app.run_test(size=SIZE) as pilot:

@@ -15,8 +15,8 @@ from textual.widgets import Button, Collapsible, Input, Select
 from tui_pilot import SIZE, editor, fill, note, open_advanced, wait_until
 
 from tofy_core import paths
-from tofy_core.config import PRESETS, preset_config
 from tofy_core.errors import TofyError
+from tofy_core.presets import PRESETS, preset_config
 from tofy_core.runs import folders as runs
 from tofy_tui import ui_state
 from tofy_tui.app import TofyApp

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tofy_core.config import PRESETS, RunConfig, default_threads, preset_config
+from tofy_core.config import RunConfig
+from tofy_core.presets import PRESETS, preset_config
 from tofy_core.runs import folders as runs
 from tofy_core.runs.events import EventWriter
+from tofy_core.threads import default_threads
 from tofy_tui.data_probe import data_problem, describe_data, distinct_words
 from tofy_tui.form_settings import DEFAULTS, PRESET_FIELDS, check_form, field_hints, preset_values
 from tofy_tui.history import MAX_POINTS, RunHistory, downsample, smooth

@@ -1,11 +1,10 @@
 """Model and training settings as dataclasses: defaults from the seed, validation with clear
-messages, and the size/memory estimates the CLI and the TUI show before a run starts."""
+messages, and the parameter count the CLI and the TUI show before a run starts."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -106,7 +105,7 @@ class TrainConfig:
     eval_every: int = 200
     checkpoint_every: int = 1000
     compile: bool = False
-    threads: int = 0  # CPU threads for torch; 0 = the default rule (`default_threads`)
+    threads: int = 0  # CPU threads for torch; 0 = the default rule (threads.py)
     preset: str = ""  # the preset the sizes came from, for the record ("" = none)
     recipe: str = ""  # the recipe the loss came from (recipes.py), for the record ("" = none)
     # Size and sha256 of the text the run read (a hub: source's cached text), so a resume
@@ -272,105 +271,3 @@ def check_device_name(name: str) -> None:
 def _divisors(n: int) -> str:
     found = [str(k) for k in range(1, min(n, 64) + 1) if n % k == 0]
     return ", ".join(found[:8])
-
-
-@dataclass(frozen=True)
-class Preset:
-    """A named starting point for a run's sizes and schedule; explicit options override it."""
-
-    name: str
-    summary: str
-    model: dict[str, Any]
-    train: dict[str, Any]
-
-    def config(self) -> RunConfig:
-        return RunConfig(
-            ModelConfig(**self.model), TrainConfig(**self.train, preset=self.name)
-        ).validate()
-
-
-PRESETS: dict[str, Preset] = {
-    preset.name: preset
-    for preset in (
-        Preset(
-            "quick",
-            "about a minute on a laptop CPU: dim 64, 2 layers, 3,000 steps",
-            {"dim": 64, "max_seq": 32, "layers": 2, "heads": 4},
-            {"steps": 3000, "batch": 32, "lr": 1e-3, "eval_every": 250},
-        ),
-        Preset(
-            "base",
-            "the seed's sizes (~5M parameters with an 8,000-word vocabulary), 10,000 steps",
-            {"dim": 272, "max_seq": 72, "layers": 3, "heads": 8, "max_vocab": 8000},
-            {"steps": 10000, "batch": 32, "lr": 3e-4, "eval_every": 500},
-        ),
-        Preset(
-            "large",
-            "dim 512, 6 layers, 20,000 steps: hours on a CPU, meant for a GPU",
-            {"dim": 512, "max_seq": 128, "layers": 6, "heads": 8, "max_vocab": 32000},
-            {"steps": 20000, "batch": 64, "lr": 3e-4, "eval_every": 1000},
-        ),
-    )
-}
-DEFAULT_PRESET = "quick"
-
-
-def preset_config(name: str = DEFAULT_PRESET, recipe: str | None = None) -> RunConfig:
-    """A fresh configuration from the named preset, trained with `recipe` (None: the default
-    one, recipes.DEFAULT_RECIPE); an unknown name lists the known ones."""
-    from tofy_core.recipes import DEFAULT_RECIPE, apply_recipe
-
-    preset = PRESETS.get(name)
-    if preset is None:
-        raise ConfigError(f"no preset {name!r}: pick one of {', '.join(PRESETS)}", field="preset")
-    return apply_recipe(preset.config(), recipe or DEFAULT_RECIPE).validate()
-
-
-def available_cores() -> int:
-    """Cores this process may run on (the affinity mask where the OS has one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
-def default_threads(cores: int | None = None) -> int:
-    """The CPU thread count a run gets unless it asks: every core but one, at most 8.
-
-    One core stays free for the app, the shell and the OS: torch's worker threads spin while
-    they wait, and on a 2-core machine a run using both cores while anything else ran took
-    18.8 s against 3.2 s on one thread. Past 8 threads, models of this size stop gaining."""
-    cores = available_cores() if cores is None else cores
-    return max(1, min(8, cores - 1))
-
-
-def resolve_threads(requested: int) -> int:
-    """The thread count to use: the one asked for, or the default rule for 0."""
-    return requested if requested > 0 else default_threads()
-
-
-@dataclass(frozen=True)
-class MemoryEstimate:
-    """Bytes a run is expected to need, split so a user sees what dominates."""
-
-    weights: int
-    optimizer: int
-    activations: int
-
-    @property
-    def total(self) -> int:
-        return self.weights + self.optimizer + self.activations
-
-
-def estimate_memory(model: ModelConfig, train: TrainConfig) -> MemoryEstimate:
-    """A rough fp32 estimate: weights + grads + teacher table, Adam moments, activations."""
-    params = model.parameter_count()
-    weights = 4 * (2 * params + model.effective_vocab * model.dim)
-    optimizer = 4 * 2 * params
-    tokens = train.batch * model.max_seq
-    per_layer = tokens * model.dim * 16 + train.batch * model.heads * model.max_seq**2 * 2
-    masked = max(1, int(tokens * train.mask_rate)) if not train.masks_per_seq else train.batch
-    negatives = train.negatives or model.effective_vocab
-    logits = masked * negatives * 3
-    activations = 4 * (model.layers * per_layer + logits + tokens * model.dim * 4)
-    return MemoryEstimate(weights=weights, optimizer=optimizer, activations=activations)

@@ -103,3 +103,9 @@ def run_rate(events: Iterable[dict[str, Any]]) -> dict[str, float] | None:
     if seconds <= 0:
         return None
     return {"real_tokens": tokens, "train_seconds": seconds, "real_tokens_per_s": tokens / seconds}
+
+
+def real_rate(event: dict[str, Any]) -> float:
+    """Real (non-pad) tokens per second; events written before it existed give the padded
+    figure."""
+    return float(event.get("real_tokens_per_s", event.get("tokens_per_s", 0.0)))

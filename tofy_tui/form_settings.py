@@ -8,18 +8,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from tofy_core.config import (
-    DEFAULT_PRESET,
-    DEVICES,
-    PRESETS,
-    ModelConfig,
-    RunConfig,
-    TrainConfig,
-    default_threads,
-    preset_config,
-)
+from tofy_core.config import DEVICES, ModelConfig, RunConfig, TrainConfig
 from tofy_core.errors import ConfigError, TofyError
+from tofy_core.presets import DEFAULT_PRESET, PRESETS, preset_config
 from tofy_core.recipes import RECIPE_OPTIONS, RECIPES
+from tofy_core.threads import default_threads
 from tofy_tui.data_probe import data_problem
 from tofy_tui.form_loss import apply_loss, loss_field_specs, loss_values
 
@@ -154,7 +147,7 @@ def preset_values(name: str) -> dict[str, str]:
 
 
 # The form opens on the engine's no-option default (`tofy train` with no options): one rule,
-# one place (tofy_core.config's presets).
+# one place (tofy_core.presets).
 DEFAULTS: dict[str, str] = config_values(preset_config(DEFAULT_PRESET))
 
 

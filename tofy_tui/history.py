@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tofy_core.config import TrainConfig
-from tofy_core.progress import real_rate
+from tofy_core.rates import real_rate
 from tofy_tui.points import Points
 
 MAX_POINTS = 300

@@ -13,16 +13,10 @@ from tofy_core.cli.args import (
     positive_int,
     unit_float,
 )
-from tofy_core.config import (
-    DEFAULT_PRESET,
-    DEVICES,
-    PRESETS,
-    RunConfig,
-    TrainConfig,
-    default_threads,
-    preset_config,
-)
+from tofy_core.config import DEVICES, RunConfig, TrainConfig
+from tofy_core.presets import DEFAULT_PRESET, PRESETS, preset_config
 from tofy_core.recipes import DEFAULT_RECIPE, RECIPE_OPTIONS, RECIPES
+from tofy_core.threads import default_threads
 
 PRESET_FIELDS = {
     "dim": "model",

@@ -10,10 +10,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from tofy_core.cli.console import ProgressPrinter
 from tofy_core.data.hub_cache import CachedDataset, clear_cached, hub_cache_dir, list_cached
 from tofy_core.data.prepare import PrepareOptions, PrepareResult, prepare_pairs
 from tofy_core.format import format_bytes, format_table
-from tofy_core.progress import ProgressPrinter
 
 PREPARE_DESCRIPTION = """\
 Write question<TAB>answer pairs from a Hugging Face dataset or a local folder of parquet

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from tofy_core import paths
 from tofy_core.cli.args import HelpFormatter, positive_int
 from tofy_core.cli.argv import add_train_arguments, config_from_args, presets_help
+from tofy_core.cli.console import ConsoleProgress, ProgressPrinter
 from tofy_core.config import RunConfig, TrainConfig
 from tofy_core.data.split import prepare_data
 from tofy_core.data.vocab import Vocab
@@ -26,7 +27,6 @@ from tofy_core.errors import (
     DataError,
     TofyError,
 )
-from tofy_core.progress import ConsoleProgress, ProgressPrinter
 from tofy_core.runs import folders as runs
 from tofy_core.train.preflight import (
     absolute_source,

@@ -27,8 +27,8 @@ def check_memory(config, device) -> None:
     a traceback, and an oversized CPU run can take the machine down with it."""
     import psutil
 
-    from tofy_core.config import estimate_memory
     from tofy_core.format import format_bytes
+    from tofy_core.model.memory import estimate_memory
 
     need = estimate_memory(config.model, config.train).total
     if device.type == "cuda":

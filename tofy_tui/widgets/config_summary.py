@@ -7,9 +7,9 @@ import dataclasses
 from rich.text import Text
 from textual.widgets import Static
 
-from tofy_core.config import estimate_memory
 from tofy_core.data.vocab import capped_vocab_size
 from tofy_core.format import format_bytes, format_count
+from tofy_core.model.memory import estimate_memory
 from tofy_tui.form_settings import FormCheck
 
 

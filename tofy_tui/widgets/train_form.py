@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Collapsible, Input, Select
 
-from tofy_core.config import default_threads
+from tofy_core.threads import default_threads
 from tofy_tui.form_settings import (
     ADVANCED,
     DEFAULTS,

@@ -53,7 +53,7 @@ def test_a_kill_between_the_state_and_the_model_file_loses_nothing(tiny_corpus):
     assert checkpoint.load_weights(info.file(runs.MODEL_FILE)).step == 8  # repaired
     assert not list(info.path.glob(".*.tmp"))  # the leftover is gone
     assert resumed.fit() == "finished"
-    resumed.release_lock()
+    resumed.session.release()
 
 
 def test_events_replayed_after_a_resume_are_read_once(tiny_corpus):

@@ -234,7 +234,7 @@ def resume_trainer(
                 "pass --steps with a larger total to train further"
             )
     except BaseException:
-        trainer.release_lock()
+        trainer.session.release()
         raise
     info.status, info.pid, info.error, info.steps = "running", os.getpid(), "", config.train.steps
     info.dataset = config.train.data or "(default corpus)"

@@ -6,14 +6,14 @@ sampler's RNG state is saved, so a stopped run resumes exactly where it left off
 
 from __future__ import annotations
 
+import copy
 import math
 import time
-from collections.abc import Callable
 from typing import Any
 
 import torch
 
-from tofy_core.config import RunConfig, resolve_threads
+from tofy_core.config import RunConfig
 from tofy_core.data.masking import BatchSampler, MaskedBatch, eval_batches
 from tofy_core.data.split import TrainingData
 from tofy_core.data.vocab import FIRST_WORD_ID
@@ -22,20 +22,21 @@ from tofy_core.model.latent import LatentModel, sample_negatives
 from tofy_core.rates import RateMeter
 from tofy_core.runs import checkpoint
 from tofy_core.runs import folders as runs
-from tofy_core.runs.events import EventWriter
 from tofy_core.train import distributed, measures
 from tofy_core.train.distributed import pick_device
 from tofy_core.train.measures import LossWindow, collapse_score, memory_reading, retrieval_scores
 from tofy_core.train.preflight import check_memory
 from tofy_core.train.schedule import get_lr, get_momentum
+from tofy_core.train.session import EventListener, RunSession
 
-EventListener = Callable[[dict[str, Any]], None]
 COLLAPSE_SAMPLE = 256
 
 
 class Trainer:
-    """Runs one run's training from its current step to `train.steps`, writing events,
-    checkpoints and run.json; `request_stop()` (e.g. from a signal) ends it cleanly.
+    """Runs one run's training from its current step to `train.steps`: the model, optimizer,
+    sampler and checkpoints; its `session` owns the run folder (lock, run.json, events, end
+    status). `request_stop()` (e.g. from a signal) ends it cleanly. The caller's config is
+    copied, never changed.
 
     Tools drive it through public methods only: `add_listener` sees every event,
     `run_steps(n, save=False)` runs a measured stretch of the loop (the benchmarks), and the
@@ -48,22 +49,16 @@ class Trainer:
         data: TrainingData,
         listeners: list[EventListener] | None = None,
     ) -> None:
-        self.run = run
-        self.config = config
-        self.train = config.train
+        self.config = copy.deepcopy(config)  # the caller's config stays as it was given
+        self.config.model.vocab_size = len(data.vocab)
+        self.train = self.config.train
         self.data = data
-        self.listeners = listeners or []
         self.world = distributed.current()  # rank 0 alone writes the run's files and events
+        self.session = RunSession(run, writes=self.world.is_main, listeners=listeners)
         self.device = pick_device(self.train.device)
-        torch.set_num_threads(resolve_threads(self.train.threads))
-        if self.device.type == "cuda":
-            # TF32 tensor cores for the fp32 work autocast leaves (optimizer, norms, loss)
-            torch.backends.cuda.matmul.allow_tf32 = True
-            torch.backends.cudnn.allow_tf32 = True
-        config.model.vocab_size = len(data.vocab)
-        check_memory(config, self.device)
-        torch.manual_seed(self.train.seed)
-        self.model = LatentModel(config.model).to(self.device)
+        self.torch_settings = self.session.apply_torch_settings(self.train, self.device)
+        check_memory(self.config, self.device)
+        self.model = LatentModel(self.config.model).to(self.device)
         self.word_counts = measures.word_counts(data.train_table, len(data.vocab))
         self.model.start_word_prior(self.word_counts, self.train.temperature)
         self.optimizer = self.model.configure_optimizer(self.train, self.device)
@@ -75,8 +70,6 @@ class Trainer:
         self.train_seconds = 0.0  # this session's training time, for the summary rate
         self.last_good_step: int | None = None
         self.stop_requested = False
-        self.lock: runs.RunLock | None = None
-        self.events = EventWriter(run.file(runs.METRICS_FILE))
         self._eval = eval_batches(data.eval_table, len(data.vocab), batch=64)
         self.baseline = measures.BaselineWatch.of(self.word_counts, self._eval)
         sample = min(COLLAPSE_SAMPLE, len(data.vocab) - FIRST_WORD_ID)
@@ -85,6 +78,10 @@ class Trainer:
         if self.train.compile:
             self._forward = torch.compile(self.model.loss)
 
+    @property
+    def run(self) -> runs.RunInfo:
+        return self.session.run
+
     # --- setup -----------------------------------------------------------------------------
 
     def resume_from_files(self) -> None:
@@ -92,7 +89,7 @@ class Trainer:
         from the run's one checkpoint file (state.safetensors); a model.safetensors a kill
         left behind it is rewritten. Files from before the state held the weights still load
         from the pair, which must then agree."""
-        self.hold_lock()
+        self.session.hold()
         state = checkpoint.read_state(self.run.file(runs.STATE_FILE))
         weights = state.weights or checkpoint.load_weights(self.run.file(runs.MODEL_FILE))
         saved = weights.config
@@ -125,18 +122,6 @@ class Trainer:
         if state.weights is not None and runs.checkpoint_step(self.run, runs.MODEL_FILE) != step:
             self._save_model_file()
 
-    def hold_lock(self) -> None:
-        """Own the run folder from now until `_finish`: a second trainer is refused with this
-        process's pid. Temporary files a killed writer left are removed once it is ours."""
-        if self.lock is None and self.world.is_main:
-            self.lock = runs.lock_run(self.run.path, self.run.run_id)
-            runs.remove_leftovers(self.run)
-
-    def release_lock(self) -> None:
-        if self.lock is not None:
-            self.lock.release()
-            self.lock = None
-
     def load_initial_weights(self, path) -> None:
         """Start from another checkpoint's weights (the seed's --latent-from-checkpoint)."""
         weights = checkpoint.load_weights(path)
@@ -151,14 +136,10 @@ class Trainer:
 
     def add_listener(self, listener: EventListener) -> None:
         """Call `listener` with every event record from now on, after it is written."""
-        self.listeners.append(listener)
+        self.session.listeners.append(listener)
 
     def emit(self, kind: str, **fields: Any) -> None:
-        if not self.world.is_main:
-            return
-        record = self.events.write(kind, **fields)
-        for listener in self.listeners:
-            listener(record)
+        self.session.emit(kind, **fields)
 
     def request_stop(self) -> None:
         self.stop_requested = True
@@ -208,12 +189,11 @@ class Trainer:
     def fit(self) -> str:
         """Train until the last step, a stop request or a non-finite loss; returns the status.
         Any error ends the run `failed` with its text, never `running` with a dead pid."""
-        self.hold_lock()  # before the try: a refused second trainer must not touch run.json
+        self.session.hold()  # before the try: a refused second trainer must not touch run.json
         try:
+            self.session.began(self.device)
+            self._emit_start()
             if self.world.is_main:
-                self.run.device = str(self.device)
-                runs.write_info(self.run)
-                self._emit_start()
                 self.data.vocab.save(self.run.file(runs.VOCAB_FILE))
             healthy = self.run_steps(self.train.steps - self.step)
             if healthy:
@@ -224,11 +204,11 @@ class Trainer:
                 self.evaluate()
         except BaseException as exc:  # an interrupt too: the process is about to end
             lost = distributed.lost_peer(exc)  # another process's failure, said plainly
-            self._finish("failed", str(lost) if lost else f"{type(exc).__name__}: {exc}")
+            self._end("failed", str(lost) if lost else f"{type(exc).__name__}: {exc}")
             if lost is not None:
                 raise lost from None
             raise
-        self._finish(status, error)
+        self._end(status, error)
         return status
 
     def run_steps(self, count: int, *, save: bool = True) -> bool:
@@ -355,8 +335,7 @@ class Trainer:
         )  # the checkpoint: one file, one rename; the model file below is its export
         self._save_model_file()
         self.last_good_step = self.step
-        self.run.step = self.step
-        runs.write_info(self.run)
+        self.session.saved(self.step)
         self.emit("checkpoint", step=self.step, path=str(self.run.file(runs.MODEL_FILE)))
         return True
 
@@ -377,22 +356,11 @@ class Trainer:
         )
         return f"loss became NaN/inf by step {self.step}: try a lower --lr; {kept}"
 
-    def _finish(self, status: str, error: str) -> None:
-        """run.json and the `end` event say how the run ended, then the lock is let go."""
-        try:
-            if not self.world.is_main:
-                return
-            self.run.status = status
-            self.run.error = error
-            self.run.pid = None
-            runs.write_info(self.run)
-            self.emit(
-                "end",
-                status=status,
-                error=error,
-                step=self.step,
-                last_checkpoint=self.last_good_step,
-                **self.meter.totals(self.train_seconds),
-            )
-        finally:
-            self.release_lock()
+    def _end(self, status: str, error: str) -> None:
+        self.session.end(
+            status,
+            error,
+            step=self.step,
+            last_checkpoint=self.last_good_step,
+            **self.meter.totals(self.train_seconds),
+        )

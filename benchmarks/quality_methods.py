@@ -97,6 +97,7 @@ def train_mlm_twin(trainer, steps: int, batches, curve_every: int, curve: dict[i
 
     from tofy_core.data.masking import BatchSampler
     from tofy_core.model.encoder import Encoder
+    from tofy_core.model.optim import adamw, decay_groups
     from tofy_core.train.schedule import get_lr
 
     config, train = trainer.config.model, trainer.train
@@ -105,16 +106,7 @@ def train_mlm_twin(trainer, steps: int, batches, curve_every: int, curve: dict[i
     encoder = Encoder(config)
     decoder = nn.Linear(config.dim, vocab_size)
     twin = nn.ModuleDict({"encoder": encoder, "decoder": decoder}).train()
-    decay = [p for p in twin.parameters() if p.dim() >= 2]
-    no_decay = [p for p in twin.parameters() if p.dim() < 2]
-    groups = [
-        {"params": decay, "weight_decay": train.weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
-    try:
-        optimizer = torch.optim.AdamW(groups, lr=train.lr, betas=(0.9, 0.999), fused=True)
-    except (RuntimeError, TypeError):
-        optimizer = torch.optim.AdamW(groups, lr=train.lr, betas=(0.9, 0.999), foreach=True)
+    optimizer = adamw(decay_groups(twin.parameters(), train.weight_decay), train.lr)
     sampler = BatchSampler(trainer.data.train_table, vocab_size, train.seed)
     noted = 0.0
     start = time.perf_counter()

@@ -41,24 +41,6 @@ def real_tokens(nonpad) -> int:
     return int(nonpad.sum())
 
 
-def tofy_adamw(module, lr: float = 3e-4, weight_decay: float = 0.01):
-    """The AdamW Tofy builds (`LatentModel.configure_optimizer`): weight decay on matrices
-    only, fused kernels where the build has them, else the multi-tensor loop. torch's default
-    on CPU is the per-tensor loop, which would slow the reference for no reason."""
-    import torch
-
-    decay = [p for p in module.parameters() if p.requires_grad and p.dim() >= 2]
-    no_decay = [p for p in module.parameters() if p.requires_grad and p.dim() < 2]
-    groups = [
-        {"params": decay, "weight_decay": weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
-    try:
-        return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.999), fused=True)
-    except (RuntimeError, TypeError):
-        return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.999), foreach=True)
-
-
 def attention_flops(layers: int, batch: int, queries: int, keys: int, dim: int) -> float:
     """QKᵀ and AV: 4·B·Lq·Lk·d forward, twice that backward."""
     return 12 * layers * batch * queries * keys * dim
@@ -79,6 +61,8 @@ class ReferenceContestant:
         import torch
         from torch import nn
 
+        from tofy_core.model.optim import adamw, decay_groups
+
         require_transformers()
         from transformers import BertConfig, BertModel
 
@@ -97,7 +81,10 @@ class ReferenceContestant:
         self.model = BertModel(config, add_pooling_layer=False).train()
         self.head = nn.Linear(size["dim"], size["dim"])
         params = list(self.model.parameters()) + list(self.head.parameters())
-        self.optimizer = tofy_adamw(nn.ModuleList([self.model, self.head]))
+        # the AdamW Tofy builds, at TrainConfig's default lr and weight decay: torch's CPU
+        # default (the per-tensor loop) would slow the reference for no reason
+        both = nn.ModuleList([self.model, self.head])
+        self.optimizer = adamw(decay_groups(both.parameters(), weight_decay=0.01), lr=3e-4)
         self.table = table
         self.batch = size["batch"]
         self.generator = torch.Generator().manual_seed(seed)

@@ -14,6 +14,7 @@ from tofy_core.config import ModelConfig, TrainConfig
 from tofy_core.data.masking import QuerySelection
 from tofy_core.data.vocab import FIRST_WORD_ID
 from tofy_core.model.encoder import Encoder
+from tofy_core.model.optim import adamw, decay_groups
 from tofy_core.model.word_softmax import word_softmax_loss
 
 
@@ -156,17 +157,11 @@ class LatentModel(nn.Module):
         The word prior learns at τ× the rate (`lr_scale`): it is added to cosines that the
         loss divides by τ, so in the softmax's units it then moves like any other weight."""
         prior = [self.word_prior] if self.word_prior is not None else []
-        rest = [p for p in self.parameters() if p.requires_grad and all(p is not q for q in prior)]
-        groups = [
-            {"params": [p for p in rest if p.dim() >= 2], "weight_decay": train.weight_decay},
-            {"params": [p for p in rest if p.dim() < 2], "weight_decay": 0.0},
-        ]
+        rest = [p for p in self.parameters() if all(p is not q for q in prior)]
+        groups = decay_groups(rest, train.weight_decay)
         if prior:
             groups.append({"params": prior, "weight_decay": 0.0, "lr_scale": train.temperature})
-        try:
-            return torch.optim.AdamW(groups, lr=train.lr, betas=(0.9, 0.999), fused=True)
-        except (RuntimeError, TypeError):
-            return torch.optim.AdamW(groups, lr=train.lr, betas=(0.9, 0.999), foreach=True)
+        return adamw(groups, train.lr)
 
 
 def sample_negatives(

@@ -155,9 +155,11 @@ class TrainScreen(TrainSetup, MonitorKeys):
 
     def on_resize(self, event: events.Resize) -> None:
         """A resize to the size the screen is already laid out at (Textual sends one when
-        the form is mounted) would lay out every widget again, delaying the first keys."""
+        the form is mounted) would lay out every widget again, delaying the first keys. A
+        screen's `outer_size` is the size of its last layout (Textual sets it from the
+        layout's root region), so comparing it needs no private name."""
         self.set_class(event.size.height < SHORT, "-short")
-        if event.size == self.size and self._compositor.size == event.size:
+        if event.size == self.size and self.outer_size == event.size:
             event.prevent_default()
 
     # ---------------------------------------------------------------- actions

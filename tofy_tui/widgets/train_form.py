@@ -34,7 +34,8 @@ class AdvancedSection(Collapsible):
     """A Collapsible whose contents box is mounted with its fields, when it first opens."""
 
     def compose(self) -> ComposeResult:
-        yield self._title
+        # Collapsible composes its title first, then its contents box: take the title alone
+        yield next(iter(super().compose()))
 
 
 class TrainForm(VerticalScroll):

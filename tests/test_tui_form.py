@@ -152,11 +152,13 @@ async def test_a_field_draws_itself_until_used_then_its_editor_takes_over():
         assert screen.focused is screen.query_one("#field-lr", Input)
         assert screen.focused.value == DEFAULTS["lr"]
         await pilot.click("#row-device", offset=(20, 0))  # a choice opens its list
-        await pilot.pause()
+        shown = lambda: any(s.expanded for s in screen.query("#field-device").results(Select))  # noqa: E731
+        await wait_until(pilot, shown, "the device list open")  # once its editor is built
         device = screen.query_one("#field-device", Select)
         assert device.expanded
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: screen.form.values()["device"] == "cpu", "cpu chosen")
+        await pilot.pause()  # the closed list is drawn before the next click, as a user sees it
         await pilot.click("#field-device")  # once built, a click still opens it (once)
         await pilot.pause()
         assert device.expanded

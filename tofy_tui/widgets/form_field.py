@@ -181,7 +181,14 @@ class FormField(Widget):
         if event.widget is not self:
             return  # a built field's editor and label take their own clicks
         control = await self.build()
-        if isinstance(control, Select) and not control.expanded:
+        if isinstance(control, Select):
+            # once the focus the build gave the editor has landed: a later focus change
+            # would take the focus off the open list, which closes it again
+            self.call_after_refresh(self._open_list, control)
+
+    @staticmethod
+    def _open_list(control: Select[str]) -> None:
+        if not control.expanded:
             control.action_show_overlay()
 
     def check_consume_key(self, key: str, character: str | None) -> bool:

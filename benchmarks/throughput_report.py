@@ -27,12 +27,6 @@ NOTES = (
 )
 
 
-def corpus_names(data: str) -> tuple[str, str]:
-    """Row names of the real-corpus pair."""
-    label = "default corpus" if not data else f"corpus {data}"
-    return f"Tofy, {label}", f"reference, {label}"
-
-
 @dataclass(frozen=True)
 class Goal:
     """`name` holds when `mine`'s real tokens/s over `theirs'`, median of the rounds, is at

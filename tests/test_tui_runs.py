@@ -155,9 +155,9 @@ async def test_watch_a_run_started_headless_elsewhere(tiny_corpus):
 
 
 def _live():
-    from tofy_tui.training import live_runs
+    from tofy_tui.run_watch import pickable_runs  # what the Watch list shows, live ones first
 
-    return live_runs()
+    return [info for info in pickable_runs() if info.is_live]
 
 
 # ---------------------------------------------------------------- quitting

@@ -10,6 +10,7 @@ from typing import Any
 
 from tofy_core.config import TrainConfig
 from tofy_core.rates import real_rate
+from tofy_core.runs.event_schema import EVAL_SCORES, EVENT, MEMORY_FIELDS, Kind
 from tofy_tui.points import Points
 
 MAX_POINTS = 300
@@ -25,8 +26,8 @@ STEP_KEYS = (
     "real_tokens_per_s",
     "tokens_per_s",
 )
-MEMORY_KEYS = ("mem_rss", "mem_allocated", "mem_reserved", "mem_peak")
-EVAL_KEYS = ("top1", "top10", "mean_rank")
+MEMORY_KEYS = MEMORY_FIELDS
+EVAL_KEYS = EVAL_SCORES  # every eval event has them
 X_KEYS = {"event", "step", "steps", "time"}  # the x axis and bookkeeping, never plotted
 SMOOTHING = (0.0, 0.6, 0.9)  # EMA weights the monitor cycles through (0: raw values)
 LOSS_PARTS = ("mse", "ce", "align")  # each weighted by TrainConfig's `<part>_weight`
@@ -128,9 +129,9 @@ class RunHistory:
         return self.eval_points.ys
 
     def add(self, event: dict[str, Any]) -> None:
-        kind = event.get("event")
+        kind = event.get(EVENT)
         self.version += 1
-        if kind == "start":
+        if kind == Kind.START:
             self.start, self.end = event, None
             resumed = event.get("resumed_from")
             if isinstance(resumed, int) and not isinstance(resumed, bool):
@@ -138,13 +139,13 @@ class RunHistory:
                 # session that was stopped or killed are replaced, never drawn twice.
                 self.step_points.forget_after(resumed)
                 self.eval_points.forget_after(resumed)
-        elif kind == "step":
+        elif kind == Kind.STEP:
             self.last_step = event
             self.step_points.add(_number(event.get("step")), _fields(event))
-        elif kind == "eval":
+        elif kind == Kind.EVAL:
             self.last_eval = event
             self.eval_points.add(_number(event.get("step")), _fields(event))
-        elif kind == "end":
+        elif kind == Kind.END:
             self.end = event
 
     def extend(self, events: list[dict[str, Any]]) -> None:

@@ -30,6 +30,7 @@ from tofy_core.cli.argv import train_argv
 from tofy_core.config import RunConfig
 from tofy_core.errors import EXIT_INTERRUPTED, TofyError
 from tofy_core.runs import folders as runs
+from tofy_core.runs.event_schema import EVENT, Kind
 from tofy_core.runs.events import read_new_events
 from tofy_tui.messages import RunEnd
 
@@ -199,7 +200,7 @@ class Launcher:
         command = [sys.executable, "-m", "tofy_core", "resume", run_id]
         command += ["--steps", str(steps)] if steps is not None else []
         metrics = paths.runs_dir() / run_id / runs.METRICS_FILE
-        ended = sum(e.get("event") == "end" for e in read_new_events(metrics, 0)[0])
+        ended = sum(e.get(EVENT) == Kind.END for e in read_new_events(metrics, 0)[0])
         child = self.start(command, run_id, resuming=True)
         child.old_ends = ended
         return child
@@ -269,11 +270,6 @@ def signal_run(info: runs.RunInfo, sig: signal.Signals = signal.SIGINT) -> bool:
     return True
 
 
-def live_runs() -> list[runs.RunInfo]:
-    """Runs whose trainer is running now, newest first."""
-    return [info for info in runs.list_runs() if info.is_live]
-
-
 # ---------------------------------------------------------------- tailing
 
 
@@ -313,9 +309,9 @@ class RunTail:
 
     def _end_in(self, events: list[dict[str, Any]]) -> RunEnd | None:
         for event in events:
-            if event.get("event") == "end" and self._old_ends > 0:
+            if event.get(EVENT) == Kind.END and self._old_ends > 0:
                 self._old_ends -= 1  # an earlier session's end, before a resume
-            elif event.get("event") == "end":
+            elif event.get(EVENT) == Kind.END:
                 step = event.get("step")
                 return RunEnd(
                     str(event.get("status", "failed")),

@@ -22,6 +22,7 @@ from tofy_core.config import ModelConfig, model_config_from_dict
 from tofy_core.errors import CheckpointError, TofyError
 from tofy_core.fsutil import atomic_write_bytes
 from tofy_core.model.latent import LatentModel, export_tensors, import_tensors
+from tofy_core.runs.files import HeaderError, read_safetensors_header
 
 FORMAT = "tofy-latent"
 FORMAT_VERSION = "1"
@@ -42,23 +43,25 @@ class LoadedWeights:
 
 
 def read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """Tensors and metadata; a missing, truncated or foreign file is a CheckpointError."""
+    """Tensors and metadata; a missing, truncated or foreign file is a CheckpointError. The
+    header is checked by the one reader of it (`files.read_safetensors_header`) before the
+    library loads the same bytes."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise CheckpointError(f"{path} does not exist") from None
     except OSError as exc:
         raise CheckpointError(f"cannot read {path}: {exc.strerror}") from None
+    unreadable = f"{path} is not a readable safetensors file (truncated or foreign?)"
+    try:
+        header = read_safetensors_header(path, raw)
+    except HeaderError as exc:
+        raise CheckpointError(f"{unreadable}: {exc.reason}") from None
     try:
         tensors = load_bytes(raw)
-        header_len = int.from_bytes(raw[:8], "little")
-        header = json.loads(raw[8 : 8 + header_len])
     except (SafetensorError, ValueError, OverflowError) as exc:
-        raise CheckpointError(
-            f"{path} is not a readable safetensors file (truncated or foreign?): {exc}"
-        ) from None
-    metadata = header.get("__metadata__") or {}
-    return tensors, {str(k): str(v) for k, v in metadata.items()}
+        raise CheckpointError(f"{unreadable}: {exc}") from None
+    return tensors, dict(header.get("__metadata__") or {})
 
 
 def save_model(
@@ -115,7 +118,7 @@ def _metadata_config(path: Path, metadata: dict[str, str]) -> ModelConfig:
 def metadata_step(path: Path, metadata: dict[str, str]) -> int:
     """The `step` of a file's metadata (0 when absent, as in seed files)."""
     raw = metadata.get("step", "0") or "0"
-    if not raw.isdigit() or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
         raise CheckpointError(f"{path} has a step that is not a whole number: {raw[:40]!r}")
     return int(raw)
 
@@ -262,14 +265,6 @@ def restore_optimizer(
             "step": parts[2].to(step_device, torch.float32),
         }
     return {k[len("rng.") :]: v for k, v in tensors.items() if k.startswith("rng.")}
-
-
-def load_state(
-    path: Path, model: LatentModel, optimizer: torch.optim.Optimizer
-) -> tuple[int, dict[str, torch.Tensor]]:
-    """Restore Adam moments into `optimizer`; returns the step and the RNG states."""
-    state = read_state(path)
-    return state.step, restore_optimizer(state, model, optimizer)
 
 
 def verify_run_files(info, config) -> str:

@@ -1,7 +1,8 @@
 """The run's event stream, `metrics.jsonl`: one JSON object per line, appended by the trainer
 and tailed by anyone watching (the CLI progress bar, the TUI, another terminal).
 
-Lines are validated as they are read (a line of the wrong shape is left out, a field of the
+Both ends follow `event_schema`: the writer refuses a field the schema does not declare,
+lines are validated as they are read (a line of the wrong shape is left out, a field of the
 wrong type dropped), and a resumed run's `start` event (`resumed_from`) marks the events it
 replays: `read_events` keeps the latest of each, so plots never show a step twice."""
 
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-EVENT_KINDS = ("start", "step", "eval", "checkpoint", "warning", "end")
+from tofy_core.runs.event_schema import EVENT, NON_FINITE, SCHEMA, TIME, EventKind, Kind, fits
 
 
 def _clean(value: Any) -> Any:
@@ -37,9 +38,17 @@ class EventWriter:
         self.path = path
 
     def write(self, kind: str, **fields: Any) -> dict[str, Any]:
-        if kind not in EVENT_KINDS:
+        """Append one event; a kind or a field the schema does not declare is a bug."""
+        spec = SCHEMA.get(kind)
+        if spec is None:
             raise ValueError(f"unknown event kind {kind!r}")
-        record = {"event": kind, "time": time.time(), **_clean(fields)}
+        undeclared = [name for name in fields if name not in spec.names or name == EVENT]
+        if undeclared:
+            raise ValueError(
+                f"{kind} events have no field {', '.join(map(repr, undeclared))}: "
+                "declare it in tofy_core/runs/event_schema.py first"
+            )
+        record = {EVENT: kind, TIME: time.time(), **_clean(fields)}
         line = (json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8")
         # never through a symlink: the events land in the run folder or nowhere
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -65,7 +74,7 @@ def latest_only(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     kept: list[dict[str, Any]] = []
     for event in events:
         resumed = event.get("resumed_from")
-        if event["event"] == "start" and isinstance(resumed, int) and kept:
+        if event[EVENT] == Kind.START and isinstance(resumed, int) and kept:
             kept = [e for e in kept if not _replayed(e, resumed)]
         kept.append(event)
     return kept
@@ -74,7 +83,7 @@ def latest_only(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _replayed(event: dict[str, Any], resumed: int) -> bool:
     step = event.get("step")
     return (
-        event["event"] in ("step", "eval", "checkpoint")
+        event[EVENT] in (Kind.STEP, Kind.EVAL, Kind.CHECKPOINT)
         and isinstance(step, int)
         and step > resumed
     )
@@ -109,43 +118,49 @@ def _parse_lines(chunk: bytes) -> Iterator[dict[str, Any]]:
             yield record
 
 
-_TEXT_KEYS = {"event", "mem_kind", "path", "status", "error", "run_id", "device", "dataset"}
-_TEXT_KEYS |= {"torch", "kind", "message"}
-_REQUIRED = {"step": (), "eval": ("top1", "top10", "mean_rank")}
-
-
 def _valid(record: Any) -> dict[str, Any] | None:
-    """The record if its kind is known and its `step` a whole number; in step and eval
-    events a field that should be a number but is not is dropped (NaN/inf, written as
-    text, come back as floats), so readers can trust the types."""
-    if not isinstance(record, dict) or record.get("event") not in EVENT_KINDS:
+    """The record if it is one of the schema's kinds with its required fields, each of the
+    right type, and its `step` (where it has one) a whole number. In the `typed` kinds (step,
+    eval) a field of the wrong type is dropped and so is an undeclared one that is not a
+    number (NaN/inf, written as text, come back as floats), so readers can trust the types."""
+    if not isinstance(record, dict) or not isinstance(record.get(EVENT), str):
         return None
-    kind = record["event"]
-    step = record.get("step")
-    if kind != "start" and step is not None and not _whole(step):
+    kind = SCHEMA.get(record[EVENT])
+    if kind is None:
         return None
-    if kind in ("step", "eval", "checkpoint") and step is None:
-        return None
-    if kind == "warning" and not isinstance(record.get("message"), str):
-        return None
-    if kind in ("step", "eval"):
-        record = {k: v for k, v in ((k, _number(k, v)) for k, v in record.items()) if v is not None}
-        if any(key not in record for key in _REQUIRED[kind]):
+    if kind.typed:
+        record = _typed(kind, record)
+    for field in kind.vital:
+        value = record.get(field.name)
+        if value is None:
+            if field.required:
+                return None
+        elif not fits(value, field.types):
             return None
     return record
 
 
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+def _typed(kind: EventKind, record: dict[str, Any]) -> dict[str, Any]:
+    """The fields that have their declared type (an undeclared one: if it is a number). Any
+    JSON number passes for a numeric field, so files written by other versions keep their
+    points; the checks of the vital fields are exact."""
+    kept = {}
+    for key, value in record.items():
+        field = kind.by_name.get(key)
+        if field is None or field.numeric:
+            value = _number(value)
+        elif not fits(value, field.types):
+            continue
+        if value is not None:
+            kept[key] = value
+    return kept
 
 
-def _number(key: str, value: Any) -> Any:
-    if key in _TEXT_KEYS:
-        return value if isinstance(value, str) else None
+def _number(value: Any) -> Any:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         return value
-    if value in ("nan", "inf", "-inf"):
+    if value in NON_FINITE:
         return float(value)
     return None

@@ -1,11 +1,14 @@
-"""Checks of a run folder's files as read back from disk: run.json's fields, and that the
-weights, state and vocabulary files are whole. Cheap (headers only), so `tofy runs` and the
-Models list can check every run and list a bad one `damaged` with the reason."""
+"""A run folder's files as read back from disk: run.json's fields, the one reader of a
+safetensors header (the loader and the cheap checks agree on what is whole) and the one damage
+check of a run's weights, state and vocabulary. Headers only, no torch: cheap enough for
+`tofy runs` and the Models list to check every run. It sits below folders.py so that the run
+list and the summaries share it without an import circle."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,15 @@ STATUSES = ("running", "finished", "stopped", "failed")
 _TEXT_FIELDS = ("name", "dataset", "created", "updated", "error", "device")
 _COUNT_FIELDS = ("step", "steps")
 _KNOWN = {"id", "status", "pid", "pid_started", *_TEXT_FIELDS, *_COUNT_FIELDS}
-MAX_HEADER = 1 << 26  # a safetensors header beyond 64 MiB is not one Tofy wrote
+# A Tofy header is a few KiB: one over 16 MiB is not a file Tofy wrote (the library takes 100 MB).
+MAX_HEADER = 1 << 24
+# The dtypes safetensors' torch loader reads, with their bytes per element: another dtype
+# would load as a KeyError, not as a clear error.
+DTYPE_BYTES = {
+    "BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E4M3FNUZ": 1, "F8_E5M2": 1,
+    "F8_E5M2FNUZ": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2, "I32": 4, "U32": 4, "F32": 4,
+    "I64": 8, "U64": 8, "F64": 8, "C64": 8,
+}  # fmt: skip
 
 
 def info_fields(path: Path, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -61,44 +72,137 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def check_run_files(weights: list[Path], vocab: Path) -> None:
-    """Raise a TofyError naming the first file of a run that is present but not whole:
-    the weights and state (their safetensors headers and sizes), the vocabulary."""
-    for file in weights:
-        if file.exists():
-            check_safetensors_header(file)
-    if vocab.exists():
-        Vocab.load(vocab)
+class HeaderError(TofyError):
+    """A safetensors file that is not whole. The message names the file; `reason` says what
+    is wrong without naming it, for a caller that names the file in its own words."""
+
+    def __init__(self, path: Path, reason: str, message: str = "") -> None:
+        super().__init__(message or f"{path}: {reason}")
+        self.reason = reason
+
+
+def read_safetensors_header(path: Path, data: bytes | None = None) -> dict[str, Any]:
+    """The header of a safetensors file; every reader of one in Tofy comes here. Checked as
+    the safetensors library checks it, so a file that passes loads: a length of 2 bytes to
+    MAX_HEADER, UTF-8 JSON, an object whose `__metadata__` maps text to text and whose every
+    tensor has a dtype the loader reads, a shape of whole numbers, and data offsets that hold
+    exactly its bytes, each tensor right after the one before, the last ending the file.
+    `data`: the whole file, already read; without it only the header is read."""
+    try:
+        if data is None:
+            with path.open("rb") as handle:
+                length = int.from_bytes(handle.read(8), "little")
+                raw = handle.read(length) if 2 <= length <= MAX_HEADER else b""
+                size = os.fstat(handle.fileno()).st_size
+        else:
+            length = int.from_bytes(data[:8], "little")
+            raw, size = data[8 : 8 + length], len(data)
+    except OSError as exc:
+        raise TofyError(f"cannot read {path}: {exc.strerror}") from None
+    if not 2 <= length <= MAX_HEADER:
+        raise HeaderError(
+            path,
+            f"its header length {length:,} is not one (truncated or foreign)",
+            f"{path} is not a safetensors file (truncated or foreign)",
+        )
+    torn = f"{path} has a torn safetensors header (truncated?)"
+    if len(raw) < length:
+        raise HeaderError(path, "its header is cut short (truncated?)", torn)
+    try:
+        header = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise HeaderError(path, "its header is not UTF-8 JSON", torn) from None
+    if not isinstance(header, dict):
+        message = f"{path} has a safetensors header that is not an object"
+        raise HeaderError(path, "its header is not a JSON object", message)
+    metadata = header.get("__metadata__")
+    if metadata is not None and not (
+        isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())
+    ):
+        raise HeaderError(path, "its __metadata__ does not map text to text")
+    spans = sorted(
+        (*_tensor_span(path, name, entry, size), name)
+        for name, entry in header.items()
+        if name != "__metadata__"
+    )
+    end = 0
+    for begin, stop, name in spans:
+        if begin != end:
+            raise HeaderError(path, f"tensor {name!r:.60} does not start where the last one ends")
+        end = stop
+    need = 8 + length + end
+    if need > size:
+        message = f"{path} is truncated ({size} bytes, its header needs {need})"
+        reason = f"it is truncated ({size:,} bytes, its header needs {need:,})"
+        raise HeaderError(path, reason, message)
+    if need < size:
+        raise HeaderError(path, f"{size - need:,} stray bytes follow its last tensor")
+    return header
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _tensor_span(path: Path, name: str, entry: Any, size: int) -> tuple[int, int]:
+    """A tensor's data offsets, checked against its dtype and shape."""
+    offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+    if not (
+        isinstance(offsets, list)
+        and len(offsets) == 2
+        and all(map(_is_count, offsets))
+        and offsets[0] <= offsets[1]
+    ):
+        raise HeaderError(path, f"tensor {name!r:.60} has no valid data offsets")
+    dtype, shape = entry.get("dtype"), entry.get("shape")
+    if not (isinstance(dtype, str) and dtype in DTYPE_BYTES):
+        raise HeaderError(path, f"tensor {name!r:.60} has dtype {dtype!r:.20}, not one Tofy reads")
+    if not (isinstance(shape, list) and all(map(_is_count, shape))):
+        raise HeaderError(path, f"tensor {name!r:.60} has no valid shape")
+    need = DTYPE_BYTES[dtype]
+    for dim in shape:
+        need = min(need * dim, size + 1)  # bounded: a damaged shape's product can be huge
+    held = offsets[1] - offsets[0]
+    if held != need:
+        raise HeaderError(
+            path, f"tensor {name!r:.60} holds {held:,} bytes, its dtype and shape need {need:,}"
+        )
+    return offsets[0], offsets[1]
 
 
 def check_safetensors_header(path: Path) -> dict[str, Any]:
-    """The header of a safetensors file, checked against the file's size and for a
-    whole-number `step`; reads the header only."""
-    try:
-        with path.open("rb") as handle:
-            length = int.from_bytes(handle.read(8), "little")
-            if not 2 <= length <= MAX_HEADER:
-                raise TofyError(f"{path} is not a safetensors file (truncated or foreign)")
-            header = json.loads(handle.read(length))
-        size = path.stat().st_size
-    except OSError as exc:
-        raise TofyError(f"cannot read {path}: {exc.strerror}") from None
-    except ValueError:
-        raise TofyError(f"{path} has a torn safetensors header (truncated?)") from None
-    if not isinstance(header, dict):
-        raise TofyError(f"{path} has a safetensors header that is not an object")
-    end = 0
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
-        if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_count, offsets))):
-            raise TofyError(f"{path}: tensor {name!r:.60} has no valid data offsets")
-        end = max(end, offsets[1])
-    if 8 + length + end > size:
-        raise TofyError(f"{path} is truncated ({size} bytes, its header needs {8 + length + end})")
-    metadata = header.get("__metadata__") or {}
-    step = metadata.get("step", "0") if isinstance(metadata, dict) else None
-    if not (isinstance(step, str) and step.isdigit()):
+    """The header of a run's weights or state file (`read_safetensors_header`), its
+    metadata's `step` a whole number as Tofy writes it."""
+    header = read_safetensors_header(path)
+    step = (header.get("__metadata__") or {}).get("step", "0")
+    if not (step.isascii() and step.isdigit()):
         raise TofyError(f"{path}: its step {step!r:.40} is not a whole number")
     return header
+
+
+def check_run_files(
+    model: Path, state: Path, vocab: Path, *, usable: bool = False, weights_due: bool = False
+) -> None:
+    """The one damage check of a run's files: raise a TofyError naming the first problem.
+    Always: a file present but not whole (the state's and weights' headers and sizes, the
+    vocabulary read back). With `usable` (the verdict of `tofy runs`, `tofy show` and the
+    Models screen), also whether they make a model: the weights there once `weights_due` (a
+    finished or stopped run), their embedding a table, the vocabulary there with one token
+    per row. `folders.list_runs` asks without it: a run's settings can be reused, and the run
+    opened by name, before it saved weights."""
+    headers = {file: check_safetensors_header(file) for file in (state, model) if file.exists()}
+    tokens = len(Vocab.load(vocab)) if vocab.exists() else None
+    if not usable:
+        return
+    if model not in headers:
+        if weights_due:
+            raise TofyError(f"{model.name} is missing")
+        return
+    embed = headers[model].get("encoder.embed.weight")
+    if not isinstance(embed, dict) or len(embed["shape"]) != 2:
+        raise TofyError(f"{model.name} has no encoder.embed.weight")
+    rows = embed["shape"][0]
+    if tokens is None:
+        raise TofyError(f"{vocab.name} is missing")
+    if tokens != rows:
+        raise TofyError(f"{vocab.name} has {tokens} tokens but the weights have {rows} rows")

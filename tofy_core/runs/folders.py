@@ -19,7 +19,7 @@ from typing import Any
 from tofy_core import fsutil, paths
 from tofy_core.config import RunConfig
 from tofy_core.errors import RunNotFoundError, TofyError
-from tofy_core.runs.files import check_run_files, info_fields
+from tofy_core.runs.files import check_run_files, info_fields, read_safetensors_header
 from tofy_core.runs.lock import RunLock, lock_run, pid_alive, process_start_time, trainer_process
 
 __all__ = ["RunLock", "lock_run", "pid_alive", "process_start_time", "trainer_process"]
@@ -218,17 +218,13 @@ def read_config(info: RunInfo) -> RunConfig:
 def checkpoint_step(info: RunInfo, name: str = STATE_FILE) -> int | None:
     """The step of the run's last saved training state (where resume restarts), or of another
     safetensors file `name`, read from its header without loading it; None when there is none
-    or it is unreadable."""
+    or it is not whole."""
     try:
-        with info.file(name).open("rb") as handle:
-            length = int.from_bytes(handle.read(8), "little")
-            if not 0 < length <= 1 << 24:
-                return None
-            header = json.loads(handle.read(length))
-        step = header["__metadata__"]["step"]
-        return int(step) if isinstance(step, str) and step.isdigit() else None
-    except (OSError, ValueError, KeyError, TypeError):
+        metadata = read_safetensors_header(info.file(name)).get("__metadata__") or {}
+    except TofyError:
         return None
+    step = metadata.get("step")
+    return int(step) if isinstance(step, str) and step.isascii() and step.isdigit() else None
 
 
 def remove_leftovers(info: RunInfo) -> list[str]:
@@ -244,7 +240,7 @@ def remove_leftovers(info: RunInfo) -> list[str]:
 
 def list_runs() -> list[RunInfo]:
     """Every run folder, newest first: one whose files cannot be read back is listed
-    `damaged` with the reason (see `check_run`), never hiding the others."""
+    `damaged` with the reason (see `inspect_run`), never hiding the others."""
     found = []
     for path in paths.runs_dir().iterdir():
         if path.name.startswith("."):
@@ -253,18 +249,22 @@ def list_runs() -> list[RunInfo]:
     return sorted(found, key=lambda info: (info.created, info.run_id), reverse=True)
 
 
-def inspect_run(path: Path) -> RunInfo:
-    """The folder's RunInfo, or a `damaged` one naming the file that cannot be read."""
+def inspect_run(path: Path, *, usable: bool = False) -> RunInfo:
+    """The folder's RunInfo, or a `damaged` one naming what cannot be read: the one verdict
+    on a run folder, for this list and (with `usable`: the files must also make a model, see
+    `files.check_run_files`) for the summaries of `tofy runs`, `tofy show` and the Models
+    screen. A live run's weights, state and vocabulary are being written: not checked."""
     if path.is_symlink():
         return damaged_info(path, "a symbolic link, not a run folder (delete removes the link)")
     if not path.is_dir():
         return damaged_info(path, "a file, not a run folder")
     try:
         info = read_info(path)
-        if info.is_live:
-            return info  # its files are being written right now
         read_config(info)
-        check_run_files([info.file(STATE_FILE), info.file(MODEL_FILE)], info.file(VOCAB_FILE))
+        if not info.is_live:
+            weights_due = info.status in ("finished", "stopped")
+            files = (info.file(MODEL_FILE), info.file(STATE_FILE), info.file(VOCAB_FILE))
+            check_run_files(*files, usable=usable, weights_due=weights_due)
     except TofyError as exc:
         return damaged_info(path, str(exc))
     return info

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tofy_core.runs import folders as runs
+from tofy_core.runs.event_schema import EVENT, TIME, Kind
 from tofy_core.runs.events import read_events
 
 SKIP = {"event", "step", "steps", "time", "eta", "elapsed", "train_seconds", "real_tokens"}
@@ -29,14 +30,14 @@ def read_metrics(path: Path) -> dict[str, MetricSeries]:
     out: dict[str, MetricSeries] = {}
     first: float | None = None
     for event in read_events(path / runs.METRICS_FILE):
-        stamp = event.get("time")
+        stamp = event.get(TIME)
         if isinstance(stamp, int | float) and first is None:
             first = float(stamp)
-        kind = event.get("event")
-        if kind not in ("step", "eval") or not isinstance(event.get("step"), int | float):
+        kind = event.get(EVENT)
+        if kind not in (Kind.STEP, Kind.EVAL) or not isinstance(event.get("step"), int | float):
             continue
         seconds = float(stamp) - first if isinstance(stamp, int | float) and first else 0.0
-        prefix = "" if kind == "step" else "eval/"
+        prefix = "" if kind == Kind.STEP else "eval/"
         for key, value in event.items():
             if key in SKIP or isinstance(value, bool) or not isinstance(value, int | float):
                 continue

@@ -1,6 +1,7 @@
 """What a run list shows about each run, read from its folder: run.json, config.json and the
-event stream, plus a cheap check of every file, so a damaged run is listed with its reason
-instead of breaking the list. `tofy runs`/`tofy show` and the TUI's Models screen share it.
+event stream, plus the engine's one damage verdict (`folders.inspect_run`), so a damaged run
+is listed with its reason instead of breaking the list. `tofy runs`/`tofy show` and the TUI's
+Models screen share it.
 
 No torch here: weights are checked from their safetensors header and length alone, which is
 what keeps a list of a hundred runs quick."""
@@ -19,10 +20,10 @@ from tofy_core.config import RunConfig
 from tofy_core.errors import TofyError
 from tofy_core.rates import run_rate
 from tofy_core.runs import folders as runs
+from tofy_core.runs.event_schema import EVENT, TIME, Kind
 from tofy_core.runs.events import read_events
 
 STATUSES = ("running", "finished", "stopped", "failed", "interrupted", "damaged")
-HEADER_LIMIT = 1 << 24  # a safetensors header longer than this is not one
 _SERIALS = itertools.count(1)
 
 
@@ -87,12 +88,12 @@ class RunSummary:
 
 def summarize(path: Path) -> RunSummary:
     """Everything the list knows about one run folder; never raises for a bad file. The
-    engine's own check (`runs.inspect_run`) says whether the folder is damaged; a finished
-    run without weights or with a vocabulary shorter than its weights is damaged too."""
+    engine's own check (`runs.inspect_run`, asked whether the files make a usable model) says
+    whether the folder is damaged and why."""
     summary = RunSummary(run_id=path.name, path=path, name=path.name)
     summary.files = _files(path)
     summary.size = sum(summary.files.values())
-    checked = runs.inspect_run(path)
+    checked = runs.inspect_run(path, usable=True)
     try:
         info = checked if not checked.is_damaged else runs.read_info(path)
     except TofyError as exc:
@@ -106,13 +107,9 @@ def summarize(path: Path) -> RunSummary:
     summary.reason = info.error
     _add_events(summary, path)
     summary.checkpoint_step = runs.checkpoint_step(info)
-    problem = _add_config(summary, info)
+    _add_config(summary, info)
     if checked.is_damaged:
-        problem = checked.error
-    elif not info.is_live:
-        problem = problem or damage(path, summary.status)
-    if problem:
-        summary.status, summary.reason = "damaged", problem
+        summary.status, summary.reason = "damaged", checked.error
     return summary
 
 
@@ -129,44 +126,41 @@ def _files(path: Path) -> dict[str, int]:
         return {}
 
 
-def _add_config(summary: RunSummary, info: runs.RunInfo) -> str:
+def _add_config(summary: RunSummary, info: runs.RunInfo) -> None:
+    """The model's sizes from config.json; a config that cannot be read leaves them out (the
+    verdict on it is `inspect_run`'s)."""
     try:
         data = json.loads(info.file(runs.CONFIG_FILE).read_text(encoding="utf-8"))
         config = RunConfig.from_dict(data)
         config.model.validate()
-    except FileNotFoundError:
-        return f"{runs.CONFIG_FILE} is missing"
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return f"{runs.CONFIG_FILE} is not readable JSON ({exc})"
-    except (TofyError, TypeError, ValueError, AttributeError) as exc:
-        return f"{runs.CONFIG_FILE} does not describe a model ({exc})"
+    except (OSError, ValueError, TypeError, AttributeError, KeyError, TofyError):
+        return
     model = config.model
     summary.config = config.to_dict()
     summary.dim, summary.layers, summary.heads = model.dim, model.layers, model.heads
     if model.vocab_size is None:
         model.vocab_size = _line_count(info.file(runs.VOCAB_FILE)) or None
     summary.parameters = model.parameter_count()
-    return ""
 
 
 def _add_events(summary: RunSummary, path: Path) -> None:
     events = read_events(path / runs.METRICS_FILE)
     best10 = best1 = None
     for event in events:
-        kind = event.get("event")
-        if kind == "step":
+        kind = event.get(EVENT)
+        if kind == Kind.STEP:
             summary.step = max(summary.step, _int(event.get("step")))
             summary.loss = _float(event.get("loss"))
             summary.step_tokens_per_s = _float(event.get("tokens_per_s"))
             summary.tokens_per_s = summary.step_tokens_per_s
-        elif kind == "eval":
+        elif kind == Kind.EVAL:
             summary.last_eval = {k: event.get(k) for k in ("step", "top1", "top10", "mean_rank")}
             top10, top1 = _float(event.get("top10")), _float(event.get("top1"))
             if top10 is not None and (best10 is None or top10 > best10):
                 best10 = top10
             if top1 is not None and (best1 is None or top1 > best1):
                 best1 = top1
-        elif kind == "start" and not summary.device:
+        elif kind == Kind.START and not summary.device:
             summary.device = str(event.get("device", "") or "")
     summary.best_top10, summary.best_top1 = best10, best1
     rate = run_rate(events)
@@ -175,62 +169,8 @@ def _add_events(summary: RunSummary, path: Path) -> None:
         summary.tokens_per_s = rate.get("real_tokens_per_s", summary.tokens_per_s)
         summary.wall_s = rate.get("train_seconds")
     elif events:
-        times = [t for t in (_float(e.get("time")) for e in events) if t is not None]
+        times = [t for t in (_float(e.get(TIME)) for e in events) if t is not None]
         summary.wall_s = max(times) - min(times) if times else None
-
-
-def damage(path: Path, status: str) -> str:
-    """Why the run's weights, state or vocabulary cannot be used, "" when they look whole.
-    Weights are required once a run has stopped or finished; a running run may have none yet."""
-    model = path / runs.MODEL_FILE
-    if not model.exists():
-        return f"{runs.MODEL_FILE} is missing" if status in ("finished", "stopped") else ""
-    header, problem = safetensors_header(model)
-    if problem:
-        return problem
-    for name in (runs.STATE_FILE,):
-        if (path / name).exists():
-            problem = safetensors_header(path / name)[1]
-            if problem:
-                return problem
-    embed = header.get("encoder.embed.weight") if header else None
-    if not isinstance(embed, dict) or len(embed.get("shape", [])) != 2:
-        return f"{runs.MODEL_FILE} has no encoder.embed.weight"
-    rows = int(embed["shape"][0])
-    vocab = path / runs.VOCAB_FILE
-    if not vocab.is_file():
-        return f"{runs.VOCAB_FILE} is missing"
-    lines = _line_count(vocab)
-    if lines != rows:
-        return f"{runs.VOCAB_FILE} has {lines} tokens but the weights have {rows} rows"
-    return ""
-
-
-def safetensors_header(path: Path) -> tuple[dict[str, Any], str]:
-    """A safetensors file's header, and "" or why the file is not whole (truncated, foreign
-    bytes), read without loading a tensor."""
-    name = path.name
-    try:
-        with path.open("rb") as handle:
-            length = int.from_bytes(handle.read(8), "little")
-            if not 0 < length <= HEADER_LIMIT:
-                return {}, f"{name} is not a safetensors file (random or foreign bytes)"
-            header = json.loads(handle.read(length))
-        size = path.stat().st_size
-    except OSError as exc:
-        return {}, f"{name} cannot be read ({exc.strerror})"
-    except (ValueError, UnicodeDecodeError):
-        return {}, f"{name} has an unreadable header (random or foreign bytes)"
-    if not isinstance(header, dict):
-        return {}, f"{name} has an unreadable header"
-    ends = [
-        v["data_offsets"][1]
-        for v in header.values()
-        if isinstance(v, dict) and isinstance(v.get("data_offsets"), list)
-    ]
-    if 8 + length + max(ends, default=0) > size:
-        return header, f"{name} is truncated ({size:,} bytes, its header needs more)"
-    return header, ""
 
 
 def _line_count(path: Path) -> int:

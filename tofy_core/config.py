@@ -26,7 +26,7 @@ class ModelConfig:
     heads: int = 4
     max_vocab: int = 32000
     lowercase: bool = True
-    word_prior: bool = False  # a learned per-word score added to the cosine (model.py)
+    word_prior: bool = False  # a learned per-word score added to the cosine (model/latent.py)
     # Std of the embedding rows at initialisation (the seed's 0.02). Only a fresh model reads it.
     embed_std: float = 0.02
     vocab_size: int | None = None  # the built vocabulary's size, known once the data is read

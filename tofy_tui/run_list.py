@@ -1,6 +1,6 @@
 """The Models screen's list: its columns (how each renders and sorts), the filter as typed,
 the messages its workers post, and the loading of the runs' metrics for the plots. The numbers
-come from the engine's summaries (tofy_core.run_summary); this module only arranges them."""
+come from the engine's summaries (tofy_core.runs.summary); this module only arranges them."""
 
 from __future__ import annotations
 

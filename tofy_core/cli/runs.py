@@ -44,7 +44,7 @@ def add_commands(subparsers) -> None:
 
 
 def run_summary(info: runs.RunInfo) -> dict:
-    """run.json plus what the event stream says (tofy_core.run_summary, shared with the TUI)."""
+    """run.json plus what the event stream says (tofy_core.runs.summary, shared with the TUI)."""
     return summarize(info.path).to_json()
 
 

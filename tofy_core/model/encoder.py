@@ -1,6 +1,6 @@
 """The encoder, bottom to top: sinusoidal positions, attention (explicit on short CPU rows,
 SDPA otherwise), pre-norm blocks, and the Encoder that can compute only the masked positions
-in its last block. The latent model (model.py) and the quality benchmark's MLM twin share it."""
+in its last block. The latent model (latent.py) and the quality benchmark's MLM twin share it."""
 
 from __future__ import annotations
 

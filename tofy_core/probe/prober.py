@@ -2,7 +2,7 @@
 is to the answer's row of the target table, the answer's rank among all real words, and the
 nearest words; `PHRASE` alone → the nearest words as the model's guesses.
 
-Queries are parsed by `diff_query` (pure, no model, where the result types live too);
+Queries are parsed by `probe.query` (pure, no model, where the result types live too);
 `Prober` loads a model once (run id, run folder or `.safetensors` file + vocab) and answers
 queries in milliseconds. The CLI and the TUI render what it returns."""
 
@@ -37,6 +37,7 @@ from tofy_core.probe.query import (
 )
 from tofy_core.runs import checkpoint, events
 from tofy_core.runs import folders as runs
+from tofy_core.runs.event_schema import EVENT, Kind
 from tofy_core.runs.seed_format import (
     SEED_MODEL_FILE,
     SEED_VOCAB_FILE,
@@ -100,7 +101,7 @@ def heldout_top10(run: runs.RunInfo | None, step: int) -> float | None:
         found = events.read_events(run.file(runs.METRICS_FILE))
     except (OSError, ValueError):
         return None
-    scores = [e for e in found if e.get("event") == "eval" and int(e.get("step", 0)) <= step]
+    scores = [e for e in found if e.get(EVENT) == Kind.EVAL and int(e.get("step", 0)) <= step]
     value = scores[-1].get("top10") if scores else None
     return float(value) if isinstance(value, int | float) else None
 

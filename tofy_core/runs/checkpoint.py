@@ -152,6 +152,20 @@ def build_model(weights: LoadedWeights, config: ModelConfig) -> LatentModel:
     return model.eval()
 
 
+def check_fits(weights: LoadedWeights, config: ModelConfig, vocab_digest: str) -> None:
+    """Saved weights resume a run only at the run's own model size and vocabulary."""
+    saved = weights.config
+    if saved is not None:
+        for name in ("dim", "layers", "heads", "max_seq", "vocab_size"):
+            if getattr(saved, name) != getattr(config, name):
+                raise CheckpointError(
+                    f"the saved model has {name}={getattr(saved, name)} but the run asks for "
+                    f"{getattr(config, name)}: a run's model size cannot change on resume"
+                )
+    if weights.metadata.get("vocab_hash") not in (None, "", vocab_digest):
+        raise CheckpointError("the run's vocab.txt does not match its weights file")
+
+
 def load_into(model: LatentModel, weights: LoadedWeights, source: str = "weights") -> None:
     """Copy the file's tensors into `model`; a shape mismatch, a non-finite value or a missing
     tensor (other than a seed file's absent teacher table) is a CheckpointError naming

@@ -15,8 +15,8 @@ import torch
 from tofy_core.data.masking import MaskedBatch
 from tofy_core.data.vocab import FIRST_WORD_ID
 from tofy_core.model.latent import LatentModel
+from tofy_core.runs.event_schema import LOSS_PARTS
 
-LOSS_PARTS = ("loss", "mse", "ce", "align", "accuracy")
 BELOW_UNIGRAM_AFTER = 0.3  # share of the run after which a model below word counts is flagged
 
 

@@ -18,6 +18,7 @@ import torch
 
 from tofy_core.config import TrainConfig
 from tofy_core.runs import folders as runs
+from tofy_core.runs.event_schema import Kind
 from tofy_core.runs.events import EventWriter
 from tofy_core.threads import resolve_threads
 
@@ -103,6 +104,6 @@ class RunSession:
             self.run.error = error
             self.run.pid = None
             runs.write_info(self.run)
-            self.emit("end", status=status, error=error, **fields)
+            self.emit(Kind.END, status=status, error=error, **fields)
         finally:
             self.release()

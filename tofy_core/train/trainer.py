@@ -22,6 +22,7 @@ from tofy_core.model.latent import LatentModel, sample_negatives
 from tofy_core.rates import RateMeter
 from tofy_core.runs import checkpoint
 from tofy_core.runs import folders as runs
+from tofy_core.runs.event_schema import Kind
 from tofy_core.train import distributed, measures
 from tofy_core.train.distributed import pick_device
 from tofy_core.train.measures import LossWindow, collapse_score, memory_reading, retrieval_scores
@@ -92,17 +93,7 @@ class Trainer:
         self.session.hold()
         state = checkpoint.read_state(self.run.file(runs.STATE_FILE))
         weights = state.weights or checkpoint.load_weights(self.run.file(runs.MODEL_FILE))
-        saved = weights.config
-        if saved is not None:
-            mine = self.config.model
-            for name in ("dim", "layers", "heads", "max_seq", "vocab_size"):
-                if getattr(saved, name) != getattr(mine, name):
-                    raise CheckpointError(
-                        f"the saved model has {name}={getattr(saved, name)} but the run asks for "
-                        f"{getattr(mine, name)}: a run's model size cannot change on resume"
-                    )
-        if weights.metadata.get("vocab_hash") not in (None, "", self.data.vocab.digest()):
-            raise CheckpointError("the run's vocab.txt does not match its weights file")
+        checkpoint.check_fits(weights, self.config.model, self.data.vocab.digest())
         checkpoint.load_into(self.model, weights)
         rng = checkpoint.restore_optimizer(state, self.model, self.optimizer)
         step = state.step
@@ -247,7 +238,7 @@ class Trainer:
 
     def _emit_start(self) -> None:
         self.emit(
-            "start",
+            Kind.START,
             run_id=self.run.run_id,
             config=self.config.to_dict(),
             parameters=self.config.model.parameter_count(),
@@ -277,7 +268,7 @@ class Trainer:
         if not self.world.is_main:
             return True
         self.emit(
-            "step",
+            Kind.STEP,
             step=self.step,
             steps=self.train.steps,
             **values,
@@ -305,10 +296,10 @@ class Trainer:
             result = retrieval_scores(self.model, scored, self.device)
             if result is not None and batches is None:
                 counts = self.baseline.unigram_top10
-                self.emit("eval", step=self.step, **result, unigram_top10=counts)
+                self.emit(Kind.EVAL, step=self.step, **result, unigram_top10=counts)
                 warning = self.baseline.check(self.step, self.train.steps, result["top10"])
                 if warning:
-                    self.emit("warning", step=self.step, code="below_unigram", message=warning)
+                    self.emit(Kind.WARNING, step=self.step, code="below_unigram", message=warning)
         if batches is None:
             distributed.barrier()
         return result
@@ -336,7 +327,7 @@ class Trainer:
         self._save_model_file()
         self.last_good_step = self.step
         self.session.saved(self.step)
-        self.emit("checkpoint", step=self.step, path=str(self.run.file(runs.MODEL_FILE)))
+        self.emit(Kind.CHECKPOINT, step=self.step, path=str(self.run.file(runs.MODEL_FILE)))
         return True
 
     def _save_model_file(self) -> None:

@@ -1,7 +1,7 @@
 """The Models screen: every run on disk in a sortable, filterable table that refreshes itself
 (a worker re-reads the runs folder every second), the selected run's detail and curves, and
-several marked runs compared on one chart. Actions dispatch to the engine (tofy_core.runs,
-run_ops) or to the Train screen's monitor (resume, watch); this screen only renders."""
+several marked runs compared on one chart. Actions dispatch to the engine (tofy_core.runs:
+folders, ops) or to the Train screen's monitor (resume, watch); this screen only renders."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """What the Models screen does to a run: open it in Diff, resume, watch, stop, rename,
 delete, export, import. Each asks what it must (a dialog), then calls the engine
-(tofy_core.runs, run_ops) — slow calls in a worker — or hands over to the Train screen."""
+(tofy_core.runs: folders, ops) — slow calls in a worker — or hands over to the Train screen."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from textual.widget import MountError
 from textual.widgets import Button, Header, Static
 from textual.worker import Worker, WorkerState
 
+from tofy_core.runs.event_schema import EVENT, Kind
 from tofy_tui.messages import RunEnded, RunEvents
 from tofy_tui.screens.monitor_keys import MonitorKeys
 from tofy_tui.screens.train_setup import TrainSetup
@@ -296,7 +297,7 @@ class TrainScreen(TrainSetup, MonitorKeys):
         began = watched.add_events(message.events)
         self.monitor.add_events(message.events)
         for event in message.events:
-            if event.get("event") == "warning":
+            if event.get(EVENT) == Kind.WARNING:
                 self.notify(str(event.get("message", "")), title="Training", severity="warning")
         if began:
             self._controls_changed()

@@ -14,11 +14,12 @@ from textual.widgets import RichLog, Static
 
 from tofy_core.data.split import describe_split
 from tofy_core.format import format_count
+from tofy_core.runs.event_schema import EVENT, Kind
 
 
 def describe_event(event: dict[str, Any]) -> str:
-    kind = event.get("event")
-    if kind == "start":
+    kind = event.get(EVENT)
+    if kind == Kind.START:
         resumed = event.get("resumed_from") or 0
         return (
             f"start: {format_count(int(event.get('parameters', 0)))} parameters on "
@@ -26,14 +27,14 @@ def describe_event(event: dict[str, Any]) -> str:
             f"{describe_split(event.get('corpus') or {})}"
             + (f", resumed from step {resumed}" if resumed else "")
         )
-    if kind == "step":
+    if kind == Kind.STEP:
         return (
             f"step {event.get('step')}/{event.get('steps')}  loss {_num(event.get('loss'))}"
             f"  (ce {_num(event.get('ce'))}, mse {_num(event.get('mse'), 4)},"
             f" align {_num(event.get('align'))})  acc {_pct(event.get('accuracy'))}"
             f"  lr {_sci(event.get('lr'))}"
         )
-    if kind == "eval":
+    if kind == Kind.EVAL:
         counts = event.get("unigram_top10")
         return (
             f"eval @ {event.get('step')}: top-1 {_pct(event.get('top1'))}"
@@ -41,11 +42,11 @@ def describe_event(event: dict[str, Any]) -> str:
             + (f" (word counts alone: {_pct(counts)})" if counts is not None else "")
             + f"  mean rank {_num(event.get('mean_rank'), 1)} of {event.get('words', '?')} words"
         )
-    if kind == "warning":
+    if kind == Kind.WARNING:
         return f"warning @ {event.get('step')}: {event.get('message', '')}"
-    if kind == "checkpoint":
+    if kind == Kind.CHECKPOINT:
         return f"checkpoint @ {event.get('step')}"
-    if kind == "end":
+    if kind == Kind.END:
         error = event.get("error") or ""
         return f"end: {event.get('status')} at step {event.get('step')}" + (
             f": {error}" if error else ""
@@ -92,10 +93,10 @@ def _sci(value: Any) -> str:
 
 MAX_LINES = 400
 STYLES = {
-    "eval": "bold green",
-    "step": "dim",
-    "checkpoint": "dim",
-    "warning": "bold yellow",
+    Kind.EVAL: "bold green",
+    Kind.STEP: "dim",
+    Kind.CHECKPOINT: "dim",
+    Kind.WARNING: "bold yellow",
     "error": "bold red",
 }
 
@@ -105,7 +106,7 @@ def eval_line(event: dict[str, Any] | None) -> Text:
     if event is None:
         return Text("held-out: no evaluation yet", style="dim")
     text = Text("last ", style="dim")
-    text.append(describe_event(event), style=STYLES["eval"])
+    text.append(describe_event(event), style=STYLES[Kind.EVAL])
     return text
 
 
@@ -136,13 +137,13 @@ class EventLog(Vertical):
     def add_events(self, events: list[dict[str, Any]]) -> None:
         added = []
         for event in events:
-            kind = str(event.get("event"))
-            if kind == "end" and event.get("error"):
+            kind = str(event.get(EVENT))
+            if kind == Kind.END and event.get("error"):
                 kind = "error"
             added.append((kind, describe_event(event)))
-            if kind == "start" and (phase := phase_line(event)):
-                added.append(("start", phase))
-            if kind == "eval":
+            if kind == Kind.START and (phase := phase_line(event)):
+                added.append((Kind.START, phase))
+            if kind == Kind.EVAL:
                 self.query_one("#last-eval", Static).update(eval_line(event))
         self._write(added)
 
@@ -178,4 +179,4 @@ class EventLog(Vertical):
                 log.write(Text(text, style=STYLES.get(kind, "")), width=width or None)
 
     def _shown(self, kind: str) -> bool:
-        return self.show_steps or kind != "step"
+        return self.show_steps or kind != Kind.STEP

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from form_pilot import record_notes
 from textual.widgets import Button, Input
 from tui_pilot import SIZE, editor, fill, note, open_advanced, wait_until
 
@@ -21,15 +22,7 @@ from tofy_tui.screens.train import TrainScreen
 @pytest.fixture
 def notes(monkeypatch):
     """Every notification the app shows, as (text, severity)."""
-    shown: list[tuple[str, str]] = []
-    original = TofyApp.notify
-
-    def record(self, message, *, title="", severity="information", timeout=None, markup=True):
-        shown.append((f"{title}: {message}" if title else message, severity))
-        original(self, message, title=title, severity=severity, timeout=timeout, markup=markup)
-
-    monkeypatch.setattr(TofyApp, "notify", record)
-    return shown
+    return record_notes(monkeypatch)
 
 
 # ---------------------------------------------------------------- navigation and form

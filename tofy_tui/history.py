@@ -10,17 +10,13 @@ from typing import Any
 
 from tofy_core.config import TrainConfig
 from tofy_core.rates import real_rate
-from tofy_core.runs.event_schema import EVAL_SCORES, EVENT, MEMORY_FIELDS, Kind
+from tofy_core.runs.event_schema import EVAL_SCORES, EVENT, LOSS_PARTS, MEMORY_FIELDS, Kind
 from tofy_tui.points import Points
 
 MAX_POINTS = 300
 MIB = 1024 * 1024
 STEP_KEYS = (
-    "loss",
-    "mse",
-    "ce",
-    "align",
-    "accuracy",
+    *LOSS_PARTS,
     "lr",
     "momentum",
     "real_tokens_per_s",

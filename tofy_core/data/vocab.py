@@ -50,6 +50,11 @@ class Vocab:
             raise CheckpointError(f"vocab file {path} does not exist") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise CheckpointError(f"cannot read vocab file {path}: {exc}") from None
+        return cls.from_text(text)
+
+    @classmethod
+    def from_text(cls, text: str) -> Vocab:
+        """A vocabulary file's text: one token per line, line number = id."""
         tokens = text.split("\n")
         if tokens and tokens[-1] == "":
             tokens.pop()

@@ -42,12 +42,15 @@ class LoadedWeights:
         return self.config is None
 
 
-def read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+def read_safetensors(
+    path: Path, raw: bytes | None = None
+) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """Tensors and metadata; a missing, truncated or foreign file is a CheckpointError. The
     header is checked by the one reader of it (`files.read_safetensors_header`) before the
-    library loads the same bytes."""
+    library loads the same bytes. `raw`: the file's bytes, already read (export checks the
+    very bytes it copies)."""
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if raw is None else raw
     except FileNotFoundError:
         raise CheckpointError(f"{path} does not exist") from None
     except OSError as exc:
@@ -78,8 +81,8 @@ def save_model(
     atomic_write_bytes(path, save_bytes(tensors, metadata=metadata))
 
 
-def load_weights(path: Path) -> LoadedWeights:
-    tensors, metadata = read_safetensors(path)
+def load_weights(path: Path, raw: bytes | None = None) -> LoadedWeights:
+    tensors, metadata = read_safetensors(path, raw)
     return _weights_of(path, tensors, metadata)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,12 +92,11 @@ def _replayed(event: dict[str, Any], resumed: int) -> bool:
 
 def read_new_events(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
     """Events after byte `offset`, and the offset to resume from. Only whole lines are
-    consumed, so a line being written right now is read on the next call."""
-    try:
-        with path.open("rb") as handle:
-            handle.seek(offset)
-            chunk = handle.read()
-    except FileNotFoundError:
+    consumed, so a line being written right now is read on the next call. A log that is not
+    a plain file (a symlink, a folder, a FIFO: `events_problem` names it) has no events, and
+    a line that is not UTF-8 JSON is left out: one damaged log never breaks a reader."""
+    chunk = _read_from(path, offset)
+    if chunk is None:
         return [], offset
     end = chunk.rfind(b"\n")
     if end < 0:
@@ -105,13 +105,37 @@ def read_new_events(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]
     return events, offset + end + 1
 
 
+def events_problem(path: Path) -> str:
+    """Why the event log at `path` cannot be read ("" when it can, or is not there yet)."""
+    if path.is_symlink():
+        return f"{path.name} is a symbolic link, not the run's event log"
+    if path.exists() and not path.is_file():
+        return f"{path.name} is not a file"
+    return ""
+
+
+def _read_from(path: Path, offset: int) -> bytes | None:
+    """The bytes after `offset` of a plain file, never through a symlink nor blocking on a
+    FIFO; None when there is no such file."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        handle.seek(offset)
+        return handle.read()
+
+
 def _parse_lines(chunk: bytes) -> Iterator[dict[str, Any]]:
     for line in chunk.splitlines():
         if not line.strip():
             continue
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, or not UTF-8 at all
             continue
         record = _valid(record)
         if record is not None:

@@ -273,7 +273,10 @@ def inspect_run(path: Path, *, usable: bool = False) -> RunInfo:
 def open_run(ref: str) -> RunInfo:
     """A run by exact id, by a unique id prefix or by name, among the runs folder's runs; or
     by a folder path (with a `/`), which must be a run folder inside the runs folder. A folder
-    in the current directory never shadows a run id."""
+    in the current directory never shadows a run id. An empty reference names no run (it
+    is a prefix of every id)."""
+    if not ref.strip():
+        raise RunNotFoundError("no run given: give a run id or name (see `tofy runs`)")
     if os.sep in ref or ref.startswith(("~", ".")):
         return read_info(_folder_inside_home(ref))
     runs = list_runs()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,12 +63,11 @@ def export_targets(folder: Path) -> Exported:
 
 def export_run(ref: str, folder: str | Path, overwrite: bool = False) -> Exported:
     """Copy a run's weights and vocabulary to `folder` as `model_latent.safetensors` and
-    `vocab_latent.txt`, the names the seed reads; existing files are kept unless `overwrite`."""
+    `vocab_latent.txt`, the names the seed reads; existing files are kept unless `overwrite`.
+    The bytes copied are the bytes checked (`checked_export`), so a run diff would refuse is
+    refused here, and nothing is written."""
     info = runs.open_run(ref)
-    model, vocab = info.file(runs.MODEL_FILE), info.file(runs.VOCAB_FILE)
-    for source in (model, vocab):
-        if not source.is_file():
-            raise TofyError(f"run {info.run_id} has no {source.name} yet: nothing to export")
+    model, vocab = checked_export(info)
     target = paths.user_path(folder)
     if target.exists() and not target.is_dir():
         raise TofyError(f"{target} is a file, not a folder")
@@ -78,11 +78,59 @@ def export_run(ref: str, folder: str | Path, overwrite: bool = False) -> Exporte
         raise ExportExistsError(f"{target} already holds {names}: overwrite to replace", existing)
     try:
         target.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(out.model, model.read_bytes())
-        atomic_write_bytes(out.vocab, vocab.read_bytes())
+        atomic_write_bytes(out.model, model)
+        atomic_write_bytes(out.vocab, vocab)
     except OSError as exc:
         raise TofyError(f"cannot write to {target}: {exc.strerror or exc}") from None
     return out
+
+
+def checked_export(info: runs.RunInfo) -> tuple[bytes, bytes]:
+    """The run's weights and vocabulary as bytes, each a plain file inside the run folder
+    (never through a symlink), checked as diff checks them: a whole safetensors file whose
+    tensors fit the run's model and are finite, and the vocabulary saved with them."""
+    from tofy_core.data.vocab import Vocab
+    from tofy_core.runs import checkpoint
+
+    model_path, vocab_path = info.file(runs.MODEL_FILE), info.file(runs.VOCAB_FILE)
+    model_bytes, vocab_bytes = _own_file(info, model_path), _own_file(info, vocab_path)
+    weights = checkpoint.load_weights(model_path, model_bytes)
+    try:
+        vocab = Vocab.from_text(vocab_bytes.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise CheckpointError(f"{vocab_path} is not UTF-8 text: not a Tofy vocabulary") from None
+    rows = int(weights.tensors["encoder.embed.weight"].shape[0])
+    if len(vocab) != rows:
+        raise CheckpointError(
+            f"{vocab_path} has {len(vocab)} tokens but the weights have {rows} rows: "
+            "the run's vocabulary does not match its weights"
+        )
+    config = runs.read_config(info).model
+    if config.vocab_size is None:  # runs from before config.json recorded it
+        config.vocab_size = len(vocab)
+    checkpoint.check_fits(weights, config, vocab.digest())
+    checkpoint.build_model(weights, config)  # every tensor's shape, and finite
+    return model_bytes, vocab_bytes
+
+
+def _own_file(info: runs.RunInfo, path: Path) -> bytes:
+    """A plain file of the run folder, read without following a symlink (one could name any
+    file of the user's) and without blocking on a FIFO."""
+    if info.path.is_symlink() or path.is_symlink():
+        raise TofyError(
+            f"{path} is a symbolic link: export copies only files inside the run folder"
+        )
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise TofyError(f"run {info.run_id} has no {path.name} yet: nothing to export") from None
+    except OSError as exc:
+        raise TofyError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise TofyError(f"{path} is not a file: the run is damaged")
+        return handle.read()
 
 
 def import_checkpoint(

@@ -21,7 +21,7 @@ from tofy_core.errors import TofyError
 from tofy_core.rates import run_rate
 from tofy_core.runs import folders as runs
 from tofy_core.runs.event_schema import EVENT, TIME, Kind
-from tofy_core.runs.events import read_events
+from tofy_core.runs.events import events_problem, read_events
 
 STATUSES = ("running", "finished", "stopped", "failed", "interrupted", "damaged")
 _SERIALS = itertools.count(1)
@@ -110,6 +110,8 @@ def summarize(path: Path) -> RunSummary:
     _add_config(summary, info)
     if checked.is_damaged:
         summary.status, summary.reason = "damaged", checked.error
+    elif problem := events_problem(path / runs.METRICS_FILE):
+        summary.status, summary.reason = "damaged", problem
     return summary
 
 

@@ -10,6 +10,7 @@ import sys
 
 from tofy_core import version
 from tofy_core.cli import data, diff, manage, runs, seed, train
+from tofy_core.cli.streams import losable_std_streams
 from tofy_core.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, TofyError
 
 
@@ -55,6 +56,11 @@ def dispatch(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    with losable_std_streams():  # a reader that died never fails the command
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     try:
         return dispatch(argv)
     except TofyError as exc:

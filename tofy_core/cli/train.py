@@ -87,12 +87,12 @@ def add_commands(subparsers) -> None:
 
 @contextmanager
 def stop_on_signals(trainer) -> Iterator[None]:
-    """SIGINT/SIGTERM ask the trainer to stop after the current step and save."""
+    """SIGINT asks the trainer to stop after the current step and save it; SIGTERM (a
+    launcher's second, firmer request) also drops the step in flight and saves the last
+    whole one. Nothing is printed here: the console may be a pipe whose reader is gone."""
 
     def handler(signum, _frame):
-        if trainer.stop_requested:
-            print("\nstill saving, one moment…", file=sys.stderr, flush=True)
-        trainer.request_stop()
+        trainer.request_stop(now=signum == signal.SIGTERM)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

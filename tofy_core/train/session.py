@@ -10,7 +10,8 @@ session and in one named place, instead of as a side effect of building a model.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,7 @@ class RunSession:
         self.listeners = list(listeners or [])
         self.events = EventWriter(run.file(runs.METRICS_FILE))
         self.lock: runs.RunLock | None = None
+        self._held: list[dict[str, Any]] | None = None  # records not yet shown, see `quiet`
 
     def apply_torch_settings(self, train: TrainConfig, device: torch.device) -> TorchSettings:
         """Set the process's threads, TF32 and seed for this run; returns what was set."""
@@ -80,8 +82,32 @@ class RunSession:
         if not self.writes:
             return
         record = self.events.write(kind, **fields)
-        for listener in self.listeners:
-            listener(record)
+        if self._held is not None:
+            self._held.append(record)
+        else:
+            self._show(record)
+
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Events are written but shown to the listeners only after the block: a stop saves
+        before it prints anything, so a console whose reader is gone (or stalled) cannot
+        cost the stopped run its checkpoint."""
+        self._held = []
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+            for record in held:
+                self._show(record)
+
+    def _show(self, record: dict[str, Any]) -> None:
+        """Each listener sees the record; one whose output is gone (a broken pipe, a closed
+        file) is dropped: showing progress never decides how the run ends."""
+        for listener in list(self.listeners):
+            try:
+                listener(record)
+            except OSError:
+                self.listeners.remove(listener)
 
     def began(self, device: torch.device) -> None:
         """run.json says where the run trains, now that it does."""

@@ -33,6 +33,10 @@ from tofy_core.train.session import EventListener, RunSession
 COLLAPSE_SAMPLE = 256
 
 
+class StepAbandoned(Exception):
+    """Raised into the step in flight by `request_stop(now=True)`: the step is dropped."""
+
+
 class Trainer:
     """Runs one run's training from its current step to `train.steps`: the model, optimizer,
     sampler and checkpoints; its `session` owns the run folder (lock, run.json, events, end
@@ -71,6 +75,8 @@ class Trainer:
         self.train_seconds = 0.0  # this session's training time, for the summary rate
         self.last_good_step: int | None = None
         self.stop_requested = False
+        self.stop_now = False  # stop without finishing the step in flight (SIGTERM)
+        self._abandonable = False  # inside a step's batch and forward, or an evaluation
         self._eval = eval_batches(data.eval_table, len(data.vocab), batch=64)
         self.baseline = measures.BaselineWatch.of(self.word_counts, self._eval)
         sample = min(COLLAPSE_SAMPLE, len(data.vocab) - FIRST_WORD_ID)
@@ -101,11 +107,7 @@ class Trainer:
             raise CheckpointError(
                 f"model (step {weights.step}) and state (step {step}) files disagree"
             )
-        rng = distributed.states_for_rank(rng, self.world, self.run.run_id)
-        if "sampler" in rng:
-            self.sampler.set_state(rng["sampler"])
-        if "torch" in rng:
-            torch.set_rng_state(rng["torch"])
+        self._set_random_states(distributed.states_for_rank(rng, self.world, self.run.run_id))
         self.step = step
         self.last_good_step = step
         if not self.world.is_main:
@@ -132,8 +134,16 @@ class Trainer:
     def emit(self, kind: str, **fields: Any) -> None:
         self.session.emit(kind, **fields)
 
-    def request_stop(self) -> None:
+    def request_stop(self, now: bool = False) -> None:
+        """Stop after the current step and save it; with `now` (from a signal handler) the
+        step in flight is dropped if it has not begun to change the weights, and the state
+        of the last whole step is saved. Under torchrun every rank finishes its step: the
+        ranks must agree on where they stop."""
         self.stop_requested = True
+        if now and not self.stop_now:
+            self.stop_now = True
+            if self._abandonable:
+                raise StepAbandoned
 
     # --- one step --------------------------------------------------------------------------
 
@@ -214,27 +224,65 @@ class Trainer:
             if distributed.any_rank(self.stop_requested):  # all ranks stop after one step
                 self.stop_requested = True
                 break
-            batch = self.make_batch()
-            parts = self.forward_loss(batch)
+            rewind = self._random_states() if not self.world.active else None
+            try:
+                self._abandonable = rewind is not None
+                batch = self.make_batch()
+                parts = self.forward_loss(batch)
+                self._abandonable = False
+            except StepAbandoned:  # nothing has changed the weights: rewind the draws
+                self._abandonable = False
+                self._set_random_states(rewind)
+                break
             self.optimizer_step(parts.total)
             self.ema_update()
             self.step += 1
             window.add(parts)
             self.meter.add(batch.tokens, batch.real_tokens)
+            if self.stop_requested and not self.world.active:
+                break  # logged and saved below, the save first
             if self.step % self.train.log_every == 0 or self.step == self.train.steps:
                 if not self.maybe_log(window, started):
                     return False
                 window = LossWindow(time.monotonic(), self.device)
             if self.step % self.train.eval_every == 0:
-                self.evaluate()
+                self._evaluate_unless_stopped_now()
             due = save and self.step % self.train.checkpoint_every == 0
             if due and self.step < self.train.steps and not self.save_checkpoint(parts.total):
                 return False
-        if window.steps and not self.maybe_log(window, started):
-            return False
-        saved = self.save_checkpoint(None) if save else True
+        with self.session.quiet():  # a stop's save comes before anything is printed
+            if window.steps and not self.maybe_log(window, started):
+                return False
+            saved = self.save_checkpoint(None) if save else True
         self.train_seconds = time.monotonic() - started
         return saved
+
+    def _evaluate_unless_stopped_now(self) -> None:
+        """An evaluation `request_stop(now=True)` may cut short: it changes nothing."""
+        if self.world.active:
+            self.evaluate()
+            return
+        try:
+            self._abandonable = not self.stop_now
+            self.evaluate()
+            self._abandonable = False
+        except StepAbandoned:
+            self._abandonable = False
+
+    def _random_states(self) -> dict[str, torch.Tensor]:
+        """Every random stream a step draws from: the sampler's and torch's (CUDA's too)."""
+        states = {"sampler": self.sampler.get_state(), "torch": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            states["cuda"] = torch.cuda.get_rng_state(self.device)
+        return states
+
+    def _set_random_states(self, states: dict[str, torch.Tensor]) -> None:
+        if "sampler" in states:
+            self.sampler.set_state(states["sampler"])
+        if "torch" in states:
+            torch.set_rng_state(states["torch"])
+        if "cuda" in states and self.device.type == "cuda":
+            torch.cuda.set_rng_state(states["cuda"], self.device)
 
     def _emit_start(self) -> None:
         self.emit(
@@ -310,8 +358,9 @@ class Trainer:
         bad = bad or not all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
         if distributed.any_rank(bad):
             return False
-        rng = {"sampler": self.sampler.get_state(), "torch": torch.get_rng_state()}
-        rng = distributed.gather_states(rng)  # every rank's data stream, saved by rank 0
+        rng = distributed.gather_states(
+            self._random_states()
+        )  # every rank's data stream, saved by rank 0
         if not self.world.is_main:
             self.last_good_step = self.step
             return True

@@ -6,12 +6,21 @@ never a torn one, and the temporary file is removed on any failure (one a SIGKIL
 behind is removed by the run's next owner: `runs.remove_leftovers`). A symlink at the target
 is replaced, never written through.
 
-`TOFY_TEST_WRITE_DELAY` (seconds, for the fault tests only) waits between the fsync and the
-rename, widening the window a kill can land in."""
+Test hook (the SIGKILL tests only; one environment lookup per write when unset): with
+`TOFY_TEST_PAUSE_IN_WRITE` set to a file-name pattern (fnmatch, e.g. `state.safetensors` or
+`*`) and `TOFY_TEST_PAUSE_MARKERS` to a folder, every write of a matching file pauses twice:
+once with the temporary file whole but not yet renamed (`written`: inside the write) and once
+right after the rename (`renamed`: between this write and the next, e.g. between the state and
+the model file of a checkpoint). Each pause creates the empty marker
+`<markers>/<n>.<file name>.<phase>` (n counts this process's pauses) and waits until the
+marker is removed (at most 60 s): the harness removes it to let the write go on, or kills the
+process while it waits, so the kill lands exactly there."""
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
+import itertools
 import json
 import os
 import tempfile
@@ -56,9 +65,10 @@ def _atomic(path: Path, *, binary: bool) -> Iterator[IO[Any]]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        _test_delay()
+        _test_pause(path, "written")
         os.replace(tmp, path)
         _fsync_folder(path.parent)
+        _test_pause(path, "renamed")
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -78,8 +88,22 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _test_delay() -> None:
-    value = os.environ.get("TOFY_TEST_WRITE_DELAY")
-    if value:
-        with contextlib.suppress(ValueError):
-            time.sleep(min(float(value), 5.0))
+_PAUSES = itertools.count(1)
+
+
+def _test_pause(path: Path, phase: str) -> None:
+    pattern = os.environ.get("TOFY_TEST_PAUSE_IN_WRITE")
+    if pattern and fnmatch.fnmatchcase(path.name, pattern):
+        _pause_here(path.name, phase)
+
+
+def _pause_here(name: str, phase: str) -> None:
+    """The test hook's pause: a marker the harness sees, kept until it lets the write go on."""
+    folder = os.environ.get("TOFY_TEST_PAUSE_MARKERS")
+    if not folder:
+        return
+    marker = Path(folder) / f"{next(_PAUSES):04d}.{name}.{phase}"
+    marker.touch()
+    deadline = time.monotonic() + 60.0
+    while marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.002)

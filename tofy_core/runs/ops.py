@@ -88,7 +88,7 @@ def export_run(ref: str, folder: str | Path, overwrite: bool = False) -> Exporte
 def checked_export(info: runs.RunInfo) -> tuple[bytes, bytes]:
     """The run's weights and vocabulary as bytes, each a plain file inside the run folder
     (never through a symlink), checked as diff checks them: a whole safetensors file whose
-    tensors fit the run's model and are finite, and the vocabulary saved with them."""
+    tensors fit the model it records and are finite, and the vocabulary saved with them."""
     from tofy_core.data.vocab import Vocab
     from tofy_core.runs import checkpoint
 
@@ -105,7 +105,8 @@ def checked_export(info: runs.RunInfo) -> tuple[bytes, bytes]:
             f"{vocab_path} has {len(vocab)} tokens but the weights have {rows} rows: "
             "the run's vocabulary does not match its weights"
         )
-    config = runs.read_config(info).model
+    # the sizes the file records (a Tofy file always does), as diff reads them
+    config = weights.config or runs.read_config(info).model
     if config.vocab_size is None:  # runs from before config.json recorded it
         config.vocab_size = len(vocab)
     checkpoint.check_fits(weights, config, vocab.digest())

@@ -118,7 +118,14 @@ class TrainConfig:
     phases: list[list[int]] = field(default_factory=list)
 
     def validate(self) -> TrainConfig:
-        for name in ("steps", "batch", "log_every", "eval_every", "checkpoint_every"):
+        for name in (
+            "steps",
+            "batch",
+            "log_every",
+            "eval_every",
+            "checkpoint_every",
+            "eval_phrases",
+        ):
             _positive(name, getattr(self, name))
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ConfigError(f"lr must be a positive number, got {self.lr}", field="lr")
@@ -258,6 +265,17 @@ def _from_dict(cls: type, data: dict[str, Any]) -> Any:
 def _positive(name: str, value: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ConfigError(f"{name} must be a positive whole number, got {value!r}", field=name)
+
+
+def check_processes(train: TrainConfig, processes: int) -> None:
+    """Settings that several training processes (torchrun) cannot honour: torch.compile
+    would compile the bare loss, bypassing DDP's gradient averaging."""
+    if train.compile and processes > 1:
+        raise ConfigError(
+            "--compile works with one training process only (the compiled model would skip "
+            "the processes' gradient averaging): drop --compile or train with one process",
+            field="compile",
+        )
 
 
 def check_device_name(name: str) -> None:

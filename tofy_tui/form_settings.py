@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from tofy_core.config import DEVICES, ModelConfig, RunConfig, TrainConfig
+from tofy_core.config import DEVICES, ModelConfig, RunConfig, TrainConfig, check_processes
 from tofy_core.errors import ConfigError, TofyError
 from tofy_core.presets import DEFAULT_PRESET, PRESETS, preset_config
 from tofy_core.recipes import RECIPE_OPTIONS, RECIPES
@@ -58,6 +58,7 @@ FIELDS: tuple[Field, ...] = (
             ("seed", "Seed", "seeds weights, data order and masks"),
             ("log_every", "Log every", "steps between step events"),
             ("checkpoint_every", "Save every", "steps between saves (a stop always saves)"),
+            ("eval_phrases", "Eval phrases", "held-out phrases each evaluation scores"),
             ("masks_per_seq", "Masks/seq", "masked words per phrase; 0 = 15% (at least 1)"),
             ("negatives", "Negatives", "0 = every vocabulary word; N = N sampled"),
             ("lowercase", "Lowercase", "on: lowercase all text (kept)", "choice", ON_OFF),
@@ -91,7 +92,7 @@ def config_values(config: RunConfig) -> dict[str, str]:
     values = {name: str(getattr(model, name)) for name in MODEL_FIELDS}
     for name in ("data", "steps", "batch", "lr", "device", "seed", "log_every", "eval_every"):
         values[name] = str(getattr(train, name))
-    for name in ("checkpoint_every", "masks_per_seq", "negatives"):
+    for name in ("checkpoint_every", "eval_phrases", "masks_per_seq", "negatives"):
         values[name] = str(getattr(train, name))
     values["preset"] = train.preset
     values["pack"] = _on_off(train.pack)
@@ -222,6 +223,7 @@ def check_form(values: dict[str, str]) -> FormCheck:
     config = _build(parsed)
     try:
         config.validate()
+        check_processes(config.train, int(parsed["processes"]))  # type: ignore[call-overload]
     except ConfigError as exc:
         return FormCheck(None, {_field_of(exc): str(exc)})
     return FormCheck(
@@ -288,6 +290,7 @@ TRAIN_CHECKED = (
     "log_every",
     "eval_every",
     "checkpoint_every",
+    "eval_phrases",
     "masks_per_seq",
     "negatives",
     *RECIPE_OPTIONS,
@@ -336,6 +339,7 @@ def _build(parsed: dict[str, object]) -> RunConfig:
         preset=str(parsed["preset"]),
         pack=parsed["pack"] == "on",
         checkpoint_every=int(parsed["checkpoint_every"]),  # type: ignore[call-overload]
+        eval_phrases=int(parsed["eval_phrases"]),  # type: ignore[call-overload]
         masks_per_seq=int(parsed["masks_per_seq"]),  # type: ignore[call-overload]
         negatives=int(parsed["negatives"]),  # type: ignore[call-overload]
         compile=parsed["compile"] == "on",

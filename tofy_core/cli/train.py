@@ -17,7 +17,7 @@ from tofy_core import paths
 from tofy_core.cli.args import HelpFormatter, positive_int
 from tofy_core.cli.argv import add_train_arguments, config_from_args, presets_help
 from tofy_core.cli.console import ConsoleProgress, ProgressPrinter
-from tofy_core.config import RunConfig, TrainConfig
+from tofy_core.config import RunConfig, TrainConfig, check_processes
 from tofy_core.data.split import prepare_data
 from tofy_core.data.vocab import Vocab
 from tofy_core.errors import (
@@ -122,6 +122,7 @@ def run_training(
     check_data_source(config.train.data)
     config.train.data = absolute_source(config.train.data)
     world = distributed.current()
+    check_processes(config.train, world.size)
     info = runs.plan_run(config, run_id)
     if world.active:  # every process trains into the run rank 0 planned
         chosen = distributed.broadcast_text(info.run_id)
@@ -222,6 +223,7 @@ def resume_trainer(
     config.train.data = _resumable_source(info, config.train.data, data)
     check_device(config.train.device)
     config.validate()
+    check_processes(config.train, world.size)
     vocab = Vocab.load(info.file(runs.VOCAB_FILE))
     loaded = load_training_data(config, vocab)
     _check_same_data(info, config.train, loaded.corpus)

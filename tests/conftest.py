@@ -8,8 +8,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Property tests (tests/test_properties.py): CI (CI=true) runs the same examples every time;
+# by hand, `HYPOTHESIS_PROFILE=nightly` draws many more, at random. Locally: random, few.
+settings.register_profile("ci", max_examples=60, derandomize=True, print_blob=True)
+settings.register_profile("nightly", max_examples=2000)
+settings.register_profile("dev", max_examples=60)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("ci" if os.environ.get("CI", "").lower() in ("true", "1") else "dev")
+)
 
 TINY_PHRASES = [
     "so how have you been lately?",

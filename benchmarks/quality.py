@@ -131,7 +131,10 @@ def rows_also_in_training(train_table, eval_table) -> int:
     measure memorisation, not generalisation."""
 
     def rows(table) -> list[tuple[int, ...]]:
-        ids, lengths = table.ids.tolist(), table.lengths.tolist()
+        import torch
+
+        every = torch.arange(len(table))  # a memory-mapped training side reads by rows
+        ids, lengths = table.rows(every).tolist(), table.lengths.tolist()
         return [tuple(row[:length]) for row, length in zip(ids, lengths, strict=True)]
 
     seen = set(rows(train_table))

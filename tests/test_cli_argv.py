@@ -35,7 +35,7 @@ def every_option_changed() -> RunConfig:
     train.device, train.threads, train.seed = "cpu", 3, -7
     train.masks_per_seq, train.negatives = 2, 16
     train.log_every, train.checkpoint_every, train.compile = 5, 100, True
-    train.pack = False
+    train.pack, train.eval_phrases = False, 250
     train.name, train.data = "--odd [name]", "-odd file.txt"
     apply_recipe(config, "seed")
     train.temperature, train.mse_weight, train.ce_weight = 0.07, 5.0, 2.0

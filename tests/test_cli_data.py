@@ -109,10 +109,12 @@ def test_train_twice_on_a_parquet_folder_uses_the_cache_the_second_time(env, tmp
     pq.write_table(table, folder / "a.parquet")
     first = tofy(env, tmp_path, "train", "hub:./corpus", *TINY_MODEL)
     assert first.returncode == 0, first.stderr
-    assert "cache" not in said(first, tmp_path)
+    assert "using cached dataset" not in said(first, tmp_path)
+    assert "tokenized into the token cache" in said(first, tmp_path)
     second = tofy(env, tmp_path, "train", "hub:./corpus", *TINY_MODEL)
     assert second.returncode == 0, second.stderr
-    assert "cache" in said(second, tmp_path)
+    assert "using cached dataset" in said(second, tmp_path)
+    assert "tokens: cached" in said(second, tmp_path)
 
     listed = tofy(env, tmp_path, "datasets")
     assert listed.returncode == 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from form_pilot import record_notes
+from form_pilot import ready, record_notes
 from textual.widgets import Button, Input
 from tui_pilot import SIZE, editor, fill, note, open_advanced, wait_until
 
@@ -33,7 +33,8 @@ async def test_keys_switch_screens_and_digits_in_a_field_stay_digits():
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, TrainScreen)
         assert app.screen.sub_title == "Train"
-        await pilot.press("2")
+        await ready(pilot)  # the form opens in its first field: digits are text there
+        await pilot.press("escape", "2")
         assert isinstance(app.screen, ModelsScreen)
         await pilot.press("3")
         assert isinstance(app.screen, DiffScreen)
@@ -83,8 +84,8 @@ async def test_the_data_picker_offers_recent_sources(tiny_corpus):
     remember_data(str(tiny_corpus))
     app = TofyApp()
     async with app.run_test(size=SIZE) as pilot:
-        screen = app.screen
-        await pilot.press("o")
+        screen = await ready(pilot)
+        await pilot.press("escape", "o")  # out of the first field: o opens the picker
         assert isinstance(app.screen, DataPicker)
         await pilot.press("down", "enter")  # below "built-in corpus": the recent file
         assert isinstance(app.screen, TrainScreen)

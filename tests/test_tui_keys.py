@@ -125,7 +125,7 @@ async def test_help_says_how_to_close_it_and_lists_this_screens_keys():
     app = TofyApp()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.press("question_mark")
+        await pilot.press("escape", "question_mark")  # out of the first field
         assert isinstance(app.screen, HelpScreen)
         text = shown_text(app.screen)
         assert "Escape, ? or q closes this help" in text
@@ -133,7 +133,7 @@ async def test_help_says_how_to_close_it_and_lists_this_screens_keys():
         assert "Sort" not in text  # the Models screen's keys are not Train's
         await pilot.press("q")
         assert isinstance(app.screen, TrainScreen) and app.is_running
-        await pilot.press("2", "question_mark")
+        await pilot.press("escape", "2", "question_mark")
         text = shown_text(app.screen)
         assert "Sort" in text and "Load settings" not in text and "closes this help" in text
 

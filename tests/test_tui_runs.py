@@ -51,7 +51,7 @@ async def test_start_a_tiny_run_and_watch_it_finish(tiny_corpus):
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         screen = app.screen
         await fill(pilot, screen, data=str(tiny_corpus), steps="20", name="tiny [b]run[/b]", **TINY)
-        await pilot.press("s")
+        await pilot.press("ctrl+r")  # the form opens in its first field: s is text there
         assert screen.status == "starting"
         await wait_until(pilot, lambda: screen.status == "finished", "the run to finish")
         await pilot.pause(0.2)
@@ -104,7 +104,7 @@ async def test_a_child_that_fails_at_start_shows_its_error(tmp_path):
     async with app.run_test(size=(100, 40)) as pilot:  # narrow: the monitor takes over
         screen = app.screen
         await fill(pilot, screen, data=str(words), steps="5", **TINY)
-        await pilot.press("s")
+        await pilot.press("ctrl+r")  # the form opens in its first field: s is text there
         assert not screen.query_one("#form-pane").display
         await wait_until(pilot, lambda: screen.status == "failed", "the failure")
         await pilot.press("f")
@@ -138,7 +138,7 @@ async def test_watch_a_run_started_headless_elsewhere(tiny_corpus):
             await wait_until(
                 pilot, lambda: any(r.run_id == "headless" for r in _live()), "the headless run"
             )
-            await pilot.press("w")
+            await pilot.press("escape", "w")  # out of the first field, then Watch
             assert isinstance(app.screen, WatchScreen)
             await pilot.press("enter")
             assert screen.watched_id == "headless" and screen.child is None
@@ -168,7 +168,7 @@ async def test_quit_while_training_can_leave_the_run_going(tiny_corpus):
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await fill(pilot, screen, data=str(tiny_corpus), steps="100000", **TINY)
-        await pilot.press("s")
+        await pilot.press("ctrl+r")  # the form opens in its first field: s is text there
         child = screen.child
         await pilot.press("ctrl+c")  # nothing selected to copy: Ctrl+C asks like q
         assert isinstance(app.screen, QuitScreen)
@@ -187,7 +187,7 @@ async def test_quit_while_training_can_stop_the_run_first(tiny_corpus):
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await fill(pilot, screen, data=str(tiny_corpus), steps="100000", **TINY)
-        await pilot.press("s")
+        await pilot.press("ctrl+r")  # the form opens in its first field: s is text there
         child = screen.child
         await wait_until(pilot, lambda: screen.history.last_step is not None, "first step")
         await pilot.press("ctrl+q")
@@ -203,7 +203,7 @@ async def test_leaving_the_app_any_other_way_stops_the_child(tiny_corpus):
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await fill(pilot, screen, data=str(tiny_corpus), steps="100000", **TINY)
-        await pilot.press("s")
+        await pilot.press("ctrl+r")  # the form opens in its first field: s is text there
         child = screen.child
         assert child.running
     assert not child.running  # the app's exit stopped it, whatever it was doing

@@ -122,6 +122,13 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         help=_from_preset("eval_every", "steps between held-out evaluations"),
     )
     group.add_argument(
+        "--eval-phrases",
+        type=positive_int,
+        default=train.eval_phrases,
+        help="held-out phrases each evaluation scores: a fixed sample, so an evaluation "
+        "costs the same whatever the corpus size",
+    )
+    group.add_argument(
         "--checkpoint-every",
         type=positive_int,
         default=train.checkpoint_every,
@@ -171,6 +178,7 @@ TRAIN_OPTIONS = (
     "seed",
     "log_every",
     "checkpoint_every",
+    "eval_phrases",
     "masks_per_seq",
     "negatives",
     "pack",
@@ -236,7 +244,7 @@ def train_argv(config: RunConfig, run_id: str | None = None) -> list[str]:
             if getattr(train, name) != recipe[name]:
                 argv += ["--" + name.replace("_", "-"), repr(getattr(train, name))]
     defaults = TrainConfig()
-    for name in ("threads", "masks_per_seq", "negatives", "checkpoint_every"):
+    for name in ("threads", "masks_per_seq", "negatives", "checkpoint_every", "eval_phrases"):
         if getattr(train, name) != getattr(defaults, name):  # threads 0: the engine's rule
             argv += ["--" + name.replace("_", "-"), str(getattr(train, name))]
     if not model.lowercase:

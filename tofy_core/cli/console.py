@@ -52,7 +52,7 @@ class ProgressPrinter:
         self.unit = unit
         self.stream = stream or sys.stderr
         self.live = LiveLine(self.stream) if self.stream.isatty() else None
-        self.last_print = time.monotonic()
+        self.last_print = self.began = time.monotonic()
         self.last_text = ""
 
     def __call__(self, done: int, total: int | None) -> None:
@@ -73,9 +73,25 @@ class ProgressPrinter:
             self.live.close()
 
     def _text(self, done: int, total: int | None) -> str:
+        if self.unit == "bytes" and total:
+            return self._bytes_text(done, total)
         if not total:
             return f"{self.label}: {done:,} {self.unit}"
         return f"{self.label}: {done:,}/{total:,} {self.unit} ({100 * done / total:.0f}%)"
+
+    def _bytes_text(self, done: int, total: int) -> str:
+        """`label: [bar] 40% 38.0/96.0 MiB, 9.1 MiB/s, ETA 6s`: bytes, speed and time left."""
+        fraction = min(done / total, 1.0)
+        filled = round(fraction * BAR_WIDTH)
+        text = f"{self.label}: [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {fraction:.0%} "
+        text += f"{format_bytes(done)}/{format_bytes(total)}"
+        elapsed = time.monotonic() - self.began
+        if done and elapsed > 0:
+            speed = done / elapsed
+            text += f", {format_bytes(speed)}/s"
+            if done < total:
+                text += f", ETA {format_duration((total - done) / speed)}"
+        return text
 
 
 def memory_text(event: dict[str, Any]) -> str:

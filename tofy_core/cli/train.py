@@ -132,7 +132,7 @@ def run_training(
     data = load_training_data(config, vocab, refresh)
     if data.corpus.from_cache and world.is_main:
         print(f"using cached dataset {data.corpus.source} ({data.corpus.path})", file=sys.stderr)
-    config.train.data_bytes, config.train.data_sha256 = fingerprint_file(data.corpus.path)
+    config.train.data_bytes, config.train.data_sha256 = data_fingerprint(data.corpus)
     config.model.vocab_size = len(data.vocab)
     trainer = Trainer(info, config, data, listeners=_progress(world))
     if init_weights is not None:
@@ -160,13 +160,39 @@ def load_training_data(config: RunConfig, vocab=None, refresh: bool = False):
     if not world.is_main:
         distributed.barrier()
     printer = ProgressPrinter(f"converting {config.train.data}") if world.is_main else None
+    scan = ProgressPrinter("tokenizing (once)", unit="bytes") if world.is_main else None
     try:
-        return prepare_data(config, vocab=vocab, refresh=refresh, progress=printer)
+        data = prepare_data(config, vocab=vocab, refresh=refresh, progress=printer, scan=scan)
     finally:
-        if printer is not None:
-            printer.close()
+        for shown in (printer, scan):
+            if shown is not None:
+                shown.close()
         if world.is_main:
             distributed.barrier()
+    if world.is_main:
+        print(cache_line(data.corpus), file=sys.stderr)
+    return data
+
+
+def cache_line(corpus) -> str:
+    """What the token cache did for this start, in one line (and why it rebuilt, if so)."""
+    lookup = getattr(corpus, "tokens", None)
+    if lookup is None:
+        return "tokens: read in memory"
+    name = lookup.entry.folder.name
+    if lookup.cached:
+        return f"tokens: cached ({lookup.seconds:.2f}s lookup, token cache {name})"
+    text = f"tokens: tokenized into the token cache in {lookup.seconds:.1f}s ({name})"
+    if lookup.rebuilt_because:
+        text = f"token cache {name} was damaged ({lookup.rebuilt_because}): rebuilt; " + text
+    return text
+
+
+def data_fingerprint(corpus) -> tuple[int, str]:
+    """Size and sha256 of the text read: the token cache's (hashed once per file state)."""
+    if hasattr(corpus, "data_sha256"):
+        return corpus.data_bytes, corpus.data_sha256
+    return fingerprint_file(corpus.path)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -264,7 +290,7 @@ def _check_same_data(info: runs.RunInfo, train: TrainConfig, corpus) -> None:
     """The text read now is the text the run began on; older runs, which recorded no
     fingerprint, start recording one. A changed embedded corpus (another Tofy version) is
     only a warning: there is no other copy to point at."""
-    size, digest = fingerprint_file(corpus.path)
+    size, digest = data_fingerprint(corpus)
     recorded = train.data_sha256
     train.data_bytes, train.data_sha256 = size, digest
     if not recorded or recorded == digest:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 
@@ -41,10 +42,31 @@ class TokenTable:
     def __len__(self) -> int:
         return self.ids.shape[0]
 
+    @property
+    def width(self) -> int:
+        """The longest a row can be (`max_seq`)."""
+        return self.ids.shape[1]
+
+    def word_counts(self, vocab_size: int) -> torch.Tensor:
+        """How often each real word (specials excluded) occurs in the rows."""
+        counts = torch.bincount(self.ids.long().flatten(), minlength=vocab_size)
+        return counts[FIRST_WORD_ID:vocab_size]
+
     def rows(self, indices: torch.Tensor) -> torch.Tensor:
         """The chosen rows as int64, trimmed to the longest of them."""
         width = int(self.lengths[indices].max())
         return self.ids[indices, :width].long()
+
+
+class RowSource(Protocol):
+    """What the sampler reads: a TokenTable, or a token cache's memory-mapped FlatTable."""
+
+    @property
+    def width(self) -> int: ...
+
+    def __len__(self) -> int: ...
+
+    def rows(self, indices: torch.Tensor) -> torch.Tensor: ...
 
 
 @dataclass
@@ -260,7 +282,7 @@ class BatchSampler:
     instead of each taking a padded row. Packing happens after masking and draws nothing, so
     packed and unpacked batches hold the same phrases, masks and noise."""
 
-    def __init__(self, table: TokenTable, vocab_size: int, seed: int, pack: bool = False) -> None:
+    def __init__(self, table: RowSource, vocab_size: int, seed: int, pack: bool = False) -> None:
         self.table = table
         self.vocab_size = vocab_size
         self.generator = torch.Generator().manual_seed(seed)
@@ -271,7 +293,7 @@ class BatchSampler:
         rows = self.table.rows(indices)
         masked = mask_batch(rows, self.vocab_size, self.generator, rate, per_seq)
         if self.pack:
-            return pack_batch(rows, masked, self.table.ids.shape[1])
+            return pack_batch(rows, masked, self.table.width)
         return masked
 
     def get_state(self) -> torch.Tensor:

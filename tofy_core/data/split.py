@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tofy_core.data.text import Corpus, load_corpus
+from tofy_core.data.holdout import holdout_count
+from tofy_core.data.text import load_corpus
+from tofy_core.data.training_data import TrainingData
 from tofy_core.data.vocab import Vocab
 from tofy_core.errors import TofyError
 
 if TYPE_CHECKING:
     from tofy_core.config import RunConfig
-    from tofy_core.data.masking import TokenTable
 
 
 def drop_duplicates(phrases: Sequence[Sequence[str]]) -> list[list[str]]:
@@ -34,14 +34,6 @@ def drop_duplicates(phrases: Sequence[Sequence[str]]) -> list[list[str]]:
     return kept
 
 
-def holdout_count(phrases: int, holdout: float) -> int:
-    """How many phrases the held-out part gets: `holdout` of them rounded, at least one when
-    there is a fraction to hold out and two phrases to split."""
-    if holdout <= 0 or phrases < 2:
-        return 0
-    return max(1, round(phrases * holdout))
-
-
 def split_phrases(
     phrases: Sequence[Sequence[str]], holdout: float, seed: int
 ) -> tuple[list[list[str]], list[list[str]]]:
@@ -53,42 +45,28 @@ def split_phrases(
     return distinct[held:], distinct[:held]
 
 
-@dataclass
-class TrainingData:
-    """Vocabulary and pre-tokenized tables of one corpus, split into train and held-out."""
-
-    corpus: Corpus
-    vocab: Vocab
-    train_table: TokenTable
-    eval_table: TokenTable
-    duplicates: int = 0
-    train_phrases: int = 0
-    heldout_phrases: int = 0
-    eval_phrases: int = 0
-
-    def sizes(self) -> dict[str, int]:
-        """The counts a user needs to judge the data (carried by the `start` event)."""
-        return {
-            "phrases": self.train_phrases + self.heldout_phrases,
-            "duplicates": self.duplicates,
-            "skipped_lines": self.corpus.skipped,
-            "train_phrases": self.train_phrases,
-            "heldout_phrases": self.heldout_phrases,
-            "eval_phrases": self.eval_phrases,
-            "train_rows": len(self.train_table),
-            "eval_rows": len(self.eval_table),
-            "vocab": len(self.vocab),
-        }
-
-
 def prepare_data(
-    config: RunConfig, vocab: Vocab | None = None, refresh: bool = False, progress=None
+    config: RunConfig,
+    vocab: Vocab | None = None,
+    refresh: bool = False,
+    progress=None,
+    scan=None,
 ) -> TrainingData:
-    """Read the corpus, drop duplicates, split off held-out phrases and build the vocab from
-    the training phrases (or reuse the run's, on resume)."""
+    """The run's data: duplicates dropped, held-out phrases split off and the vocab built
+    from the training phrases (or the run's reused, on resume), read through the token
+    cache (built on first use). `progress` follows a `hub:` conversion, `scan(bytes read,
+    total)` the cache's first pass."""
+    from tofy_core.data.cached_data import load_cached
+
+    return load_cached(config, vocab, refresh, progress, scan)
+
+
+def prepare_in_memory(config: RunConfig, vocab: Vocab | None = None) -> TrainingData:
+    """The same data built in memory, phrase by phrase, as before the token cache: the
+    reference the cache is tested against (too slow and large for big corpora)."""
     from tofy_core.data.masking import TokenTable
 
-    corpus = load_corpus(config.train.data, config.model.lowercase, refresh, progress)
+    corpus = load_corpus(config.train.data, config.model.lowercase)
     train_phrases, held_phrases = split_phrases(
         corpus.phrases, config.train.holdout, config.train.seed
     )

@@ -150,6 +150,22 @@ def read_phrase_lines(path: Path) -> tuple[list[str], int]:
     return lines, blank
 
 
+def resolve_source(
+    source: str, refresh: bool = False, progress: Progress | None = None
+) -> tuple[Path, str, bool]:
+    """The text file behind a data source, the name shown for it, and whether it is a
+    `hub:` dataset's cached conversion: a file, a `hub:` dataset (converted once), or (empty
+    source) the default corpus."""
+    if not source:
+        return default_corpus_path(), "(default corpus)", False
+    if is_hub_spec(source):
+        from tofy_core.data.hub import resolve_hub
+
+        hub = resolve_hub(source, refresh=refresh, progress=progress)
+        return hub.path, source, hub.from_cache
+    return paths.user_path(source), source, False
+
+
 def load_corpus(
     source: str = "",
     lowercase: bool = True,
@@ -158,19 +174,9 @@ def load_corpus(
 ) -> Corpus:
     """Phrases from a text file, a `hub:` dataset, or (empty source) the default corpus.
 
-    Phrases with fewer than two tokens are skipped, as in the seed."""
-    from_cache = False
-    if not source:
-        path = default_corpus_path()
-        shown = "(default corpus)"
-    elif is_hub_spec(source):
-        from tofy_core.data.hub import resolve_hub
-
-        hub = resolve_hub(source, refresh=refresh, progress=progress)
-        path, shown, from_cache = hub.path, source, hub.from_cache
-    else:
-        path = paths.user_path(source)
-        shown = source
+    Phrases with fewer than two tokens are skipped, as in the seed. Training reads through
+    the token cache (`data/cached_data.py`), which treats every line the same way."""
+    path, shown, from_cache = resolve_source(source, refresh, progress)
     lines, skipped = read_phrase_lines(path)
     phrases = []
     for line in lines:

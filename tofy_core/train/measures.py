@@ -138,8 +138,7 @@ def unigram_ranks(counts: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 def word_counts(table, vocab_size: int) -> torch.Tensor:
     """How often each real word (specials excluded) occurs in `table` (the training split):
     the word prior's start and the unigram baseline's order."""
-    counts = torch.bincount(table.ids.long().flatten(), minlength=vocab_size)
-    return counts[FIRST_WORD_ID:vocab_size]
+    return table.word_counts(vocab_size)
 
 
 def unigram_top10(counts: torch.Tensor, batches: list[MaskedBatch]) -> float | None:

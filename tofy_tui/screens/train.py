@@ -18,6 +18,7 @@ from textual.widgets import Button, Header, Static
 from textual.worker import Worker, WorkerState
 
 from tofy_core.runs.event_schema import EVENT, Kind
+from tofy_tui.focus import keep_focus_shown, shown
 from tofy_tui.messages import RunEnded, RunEvents
 from tofy_tui.screens.monitor_keys import MonitorKeys
 from tofy_tui.screens.train_setup import TrainSetup
@@ -47,6 +48,7 @@ class TrainScreen(TrainSetup, MonitorKeys):
     """Set up a run, start it, and watch it (or any other running run)."""
 
     SUB_TITLE = "Train"
+    AUTO_FOCUS = ""  # Textual's picks the first focusable widget, a hidden field included
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start", id="train.start"),
         # Shown in the footer only while a field takes `s` as text (one key per action).
@@ -109,6 +111,7 @@ class TrainScreen(TrainSetup, MonitorKeys):
     async def _mount_panes(self) -> None:
         from tofy_tui.form_memory import FormMemory
         from tofy_tui.widgets.config_summary import ConfigSummary
+        from tofy_tui.widgets.first_input import FirstInput
         from tofy_tui.widgets.form_button import FormButton
         from tofy_tui.widgets.train_form import TrainForm
 
@@ -130,7 +133,11 @@ class TrainScreen(TrainSetup, MonitorKeys):
                     buttons,
                 )
                 self._update_start()  # the summary and Start in the same first frame
-                self.query_one("#start", Button).focus()
+                # The first field, focused where it shows (Start: Ctrl+R from a field, s
+                # elsewhere; the footer says which).
+                first = self.query_one("#field-data", FirstInput)
+                first.untouched = True  # the screen keys pass until the user types
+                first.focus()
 
     @property
     def monitor(self) -> RunMonitor:
@@ -233,8 +240,25 @@ class TrainScreen(TrainSetup, MonitorKeys):
         self._watch(run_id, None, "Replaying" if status else "Watching", status=status)
 
     def action_toggle_form(self) -> None:
-        pane = self.query_one("#form-pane")
-        pane.display = not pane.display
+        self._show_form(not self.query_one("#form-pane").display)
+
+    def _leave_form(self) -> None:
+        """A run shown: the keys go to it (x, m, y…), not to the field last typed in: the
+        focus moves to Stop when it is live, else nowhere."""
+        focused = self.focused
+        if focused is None or self.query_one("#form-pane") not in focused.ancestors:
+            return
+        stop = self.query_one("#stop", Button)
+        if not stop.disabled and shown(stop):
+            stop.focus()
+        else:
+            self.set_focus(None)
+
+    def _show_form(self, show: bool) -> None:
+        """Show or hide the form; hidden, it keeps no focus (a letter typed next would land
+        in a field the user cannot see)."""
+        self.query_one("#form-pane").display = show
+        keep_focus_shown(self)
 
     @on(Button.Pressed, "#start, #stop, #watch, #browse")
     def _button_pressed(self, event: Button.Pressed) -> None:
@@ -254,8 +278,9 @@ class TrainScreen(TrainSetup, MonitorKeys):
 
         self.watched = watched = WatchedRun(run_id, child, data, status)
         if self.app.size.width < NARROW:
-            self.query_one("#form-pane").display = False  # f brings the form back
+            self._show_form(False)  # f brings the form back
         self._controls_changed()
+        self._leave_form()
         if self._monitor_ready:
             self._show(watched, how)
         else:  # the first run shown: the monitor is mounted first
@@ -335,6 +360,7 @@ class TrainScreen(TrainSetup, MonitorKeys):
         watched.drawn = watched.history.version
 
     def on_screen_resume(self) -> None:
+        keep_focus_shown(self)
         self.set_class(self.app.size.height < SHORT, "-short")  # resized on another screen
         if self._notes is None and self.watched is not None and self.watched.stale:
             self._redraw(self.watched)

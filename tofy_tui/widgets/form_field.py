@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from tofy_tui.form_settings import Field
+from tofy_tui.widgets.first_input import FirstInput
 
 LABEL_WIDTH = 11  # the label column (tofy_form.tcss says the same for a built field)
 ARROW = " ▼ "  # how a compact Select ends its value
@@ -84,7 +85,8 @@ class FormField(Widget):
                 classes="-textual-compact" + invalid,
                 tooltip=self.spec.help,
             )
-        return Input(
+        editor = FirstInput if self.spec.name == "data" else Input
+        return editor(
             self._value,
             placeholder=self._placeholder,
             compact=True,
@@ -193,7 +195,9 @@ class FormField(Widget):
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         """A text field takes printable keys (as its Input will): single-letter app keys
-        must not fire while the user types into it."""
+        must not fire while the user types into it. Once built, its editor says."""
+        if self.control is not None:
+            return self.control.check_consume_key(key, character)
         return not self._choices and character is not None and character.isprintable()
 
     def on_key(self, event: events.Key) -> None:

@@ -31,6 +31,11 @@ def detail_text(s: RunSummary) -> Text:
     if s.reason:
         line("reason" if s.status == "damaged" else "error", s.reason, "red")
     line("data", s.dataset or "-")
+    from tofy_core.data.token_cache import run_entry  # here: only a shown detail needs it
+
+    cache = run_entry(s.config)
+    if cache:
+        line("tokens", cache)
     line("step", f"{s.step:,}/{s.steps:,}" + _saved(s))
     if s.parameters:
         line("model", f"dim {s.dim}, layers {s.layers}, heads {s.heads}, "

@@ -80,6 +80,7 @@ class TrainForm(VerticalScroll):
         value = self._values[spec.name]
         if spec.name == "data":
             browse = FormButton("…", id="browse", compact=True, tooltip="pick a data file (o)")
+            browse.can_focus = False  # a click or `o` opens it; Tab goes field to field
             suggester = SuggestFromList(recent_data(), case_sensitive=True)
             return FormField(spec, value, suggester=suggester, extra=browse, built=True)
         if spec.choices:

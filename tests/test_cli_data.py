@@ -194,3 +194,15 @@ def test_the_datasets_table_gives_sizes_in_binary_units_right_aligned(tmp_path):
     ]
     assert all(row[end - 1] != " " for row in rows)  # right-aligned under SIZE
     assert cache == f"cache: {tmp_path}"
+
+
+def test_prepare_keeps_an_existing_output_unless_forced(env, tmp_path, chat):
+    kept = tmp_path / "pairs.txt"
+    kept.write_text("my own notes\n", encoding="utf-8")
+    done = tofy(env, tmp_path, "prepare", "hub:./chat", "-o", "pairs.txt")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "--force" in done.stderr
+    assert kept.read_text(encoding="utf-8") == "my own notes\n"
+    done = tofy(env, tmp_path, "prepare", "hub:./chat", "-o", "pairs.txt", "--force")
+    assert done.returncode == 0, done.stderr
+    assert kept.read_text(encoding="utf-8").startswith("how have you been lately\t")

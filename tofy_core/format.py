@@ -9,6 +9,14 @@ import math
 from collections.abc import Collection, Sequence
 
 
+def printable(text: str) -> str:
+    """`text` safe to print on a terminal: a control character (an escape sequence, a newline)
+    is shown as its escape (`\\x1b`) instead of acting on the user's screen."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def format_duration(seconds: float | None) -> str:
     """`42s`, `3m05s`, `2h07m`; `?` when unknown (no ETA yet)."""
     if seconds is None or not math.isfinite(seconds):

@@ -69,6 +69,9 @@ def _add_prepare(subparsers: Any) -> None:
     )
     parser.add_argument("--lower", action="store_true", help="lowercase both sides")
     parser.add_argument("--max-pairs", type=int, metavar="N", help="stop after N pairs")
+    parser.add_argument(
+        "--force", "-f", action="store_true", help="replace the output file if it exists"
+    )
     parser.set_defaults(handler=run_prepare)
 
 
@@ -96,6 +99,7 @@ def run_prepare(args: argparse.Namespace) -> int:
         min_tokens=args.min_tokens,
         lowercase=args.lower,
         max_pairs=args.max_pairs,
+        overwrite=args.force,
     )
     printer = ProgressPrinter(f"reading {args.source}")
     try:

@@ -139,7 +139,8 @@ def converse(
     else:
         lines = _piped_lines(stdin)
     failed = 0
-    for line in lines:
+    for number, line in enumerate(lines, start=1):
+        _check_utf8(line, number)
         if not answer(prober, line, style, top_k, out, errors_to_stderr=not interactive):
             failed += 1
     if queries is not None and failed:
@@ -229,6 +230,17 @@ def _seed_header(prober, out: TextIO) -> None:
         file=out,
     )
     print("Inference (latent diff): phrase _ more => answer (empty line to quit)\n", file=out)
+
+
+def _check_utf8(line: str, number: int) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates: refuse them, instead of
+    scoring them as unknown words."""
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        raise TofyError(
+            f"the input is not UTF-8 text (line {number}): save the queries as UTF-8"
+        ) from None
 
 
 def _piped_lines(stdin: TextIO) -> Iterator[str]:

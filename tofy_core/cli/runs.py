@@ -7,7 +7,13 @@ import json
 import sys
 
 from tofy_core.cli.args import HelpFormatter
-from tofy_core.format import format_bytes, format_count, format_duration, format_table
+from tofy_core.format import (
+    format_bytes,
+    format_count,
+    format_duration,
+    format_table,
+    printable,
+)
 from tofy_core.runs import folders as runs
 from tofy_core.runs.summary import list_summaries, summarize
 
@@ -64,18 +70,18 @@ def cmd_runs(args: argparse.Namespace) -> int:
         rows.append(
             (
                 s["id"],
-                s["name"][:24],
+                printable(s["name"])[:24],
                 s["status"],
                 f"{s['step']}/{s['steps']}",
                 loss,
                 top10,
-                _tail(s["dataset"], 40),
+                _tail(printable(s["dataset"]), 40),
             )
         )
     print(format_table(header, rows))
     for s in summaries:
         if s["status"] == "damaged":
-            print(f"damaged {s['id']}: {s.get('reason', '')}", file=sys.stderr)
+            print(f"damaged {s['id']}: {printable(s.get('reason', ''))}", file=sys.stderr)
     return 0
 
 
@@ -103,10 +109,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     model, train = config.model, config.train
-    print(f"run      {info.run_id}  ({summary['name']})")
-    reason = summary.get("reason") or info.error
+    print(f"run      {info.run_id}  ({printable(summary['name'])})")
+    reason = printable(summary.get("reason") or info.error)
     print(f"status   {summary['status']}" + (f": {reason}" if reason else ""))
-    print(f"data     {info.dataset}")
+    print(f"data     {printable(info.dataset)}")
     saved = summary["checkpoint_step"]
     restart = "no checkpoint yet" if saved is None else f"last checkpoint {saved}"
     print(f"step     {summary['step']}/{summary['steps']}  ({restart})")
@@ -158,7 +164,7 @@ def _vocab_lines(info: runs.RunInfo) -> int | None:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    info = runs.open_run(args.run)
+    info = runs.open_run(args.run, exact=args.yes)
     if not args.yes:
         if not sys.stdin.isatty():
             print(

@@ -43,6 +43,7 @@ class PrepareOptions:
     min_tokens: int = 2
     lowercase: bool = False
     max_pairs: int | None = None
+    overwrite: bool = False  # replace an existing output file
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,11 @@ def _check_options(options: PrepareOptions, output: Path) -> None:
         )
     if output.is_dir():
         raise ConfigError(f"--output {output} is a folder: give a file name", field="output")
+    if (output.exists() or output.is_symlink()) and not options.overwrite:
+        raise ConfigError(
+            f"--output {output} already exists: pass --force to replace it, or choose another file",
+            field="output",
+        )
 
 
 def _check_columns(spec: str, part: Dataset, options: PrepareOptions) -> None:

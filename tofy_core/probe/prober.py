@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from tofy_core import paths
 from tofy_core.config import ModelConfig
 from tofy_core.data.vocab import FIRST_WORD_ID, MASK_ID, UNK_ID, Vocab
-from tofy_core.errors import CheckpointError, QueryError
+from tofy_core.errors import CheckpointError, QueryError, RunNotFoundError
 from tofy_core.model.latent import QuerySelection
 from tofy_core.probe.query import (
     DiffAnswer,
@@ -65,6 +65,13 @@ def resolve_model(ref: str, vocab: str | Path | None = None) -> ModelSource:
     is `--vocab`, else the file saved beside the weights."""
     path = paths.user_path(ref)
     given_vocab = paths.user_path(vocab) if vocab else None
+    if not runs.is_run_path(ref) and not ref.endswith(".safetensors"):
+        try:  # a bare word is a run first, as for show, resume and delete
+            info = runs.open_run(ref)
+        except RunNotFoundError:
+            pass
+        else:
+            return _run_source(info, given_vocab)
     if path.is_file():
         found = given_vocab or vocab_beside(path)
         if found is None:
@@ -84,6 +91,10 @@ def resolve_model(ref: str, vocab: str | Path | None = None) -> ModelSource:
         raise CheckpointError(f"{ref} does not exist")
     # Probing only reads, so a run folder anywhere will do (a copy from another machine).
     info = runs.read_info(path) if path.is_dir() else runs.open_run(ref)
+    return _run_source(info, given_vocab)
+
+
+def _run_source(info: runs.RunInfo, given_vocab: Path | None) -> ModelSource:
     weights = info.file(runs.MODEL_FILE)
     if not weights.is_file():
         raise CheckpointError(

@@ -52,6 +52,24 @@ def check_run_id(run_id: str) -> str:
     return run_id
 
 
+def check_run_name(name: str) -> str:
+    """A run's display name, stripped: one line of printable text (no escape sequences)."""
+    name = name.strip()
+    if not name.isprintable():
+        raise TofyError("a run's name must be one line of printable text (no control characters)")
+    return name
+
+
+def check_name_free(name: str, but: str | None = None) -> None:
+    """Refuse a name (or id) another run already answers to: every command that takes it
+    would then find two runs. `but` is the run being renamed."""
+    if not name:
+        return
+    for other in list_runs():
+        if other.run_id != but and name in (other.name, other.run_id):
+            raise TofyError(f"run {other.run_id} is already called {name!r}: pick another name")
+
+
 @dataclass
 class RunInfo:
     """What `run.json` says about a run, plus where it lives."""
@@ -144,10 +162,12 @@ def create_run(config: RunConfig, run_id: str | None = None) -> RunInfo:
 def plan_run(config: RunConfig, run_id: str | None = None) -> RunInfo:
     """The RunInfo of a new run, its id checked and still free; nothing is written, so the
     work that can fail (data, model, weights) happens before the folder exists."""
+    config.train.name = check_run_name(config.train.name)
     run_id = check_run_id(run_id or new_run_id(config.train.name))
     path = paths.runs_dir() / run_id
     if path.exists():
         raise TofyError(f"a run named {run_id!r} already exists: pick another --run-id")
+    check_name_free(config.train.name)
     return RunInfo(
         run_id=run_id,
         path=path,
@@ -270,22 +290,31 @@ def inspect_run(path: Path, *, usable: bool = False) -> RunInfo:
     return info
 
 
-def open_run(ref: str) -> RunInfo:
+def is_run_path(ref: str) -> bool:
+    """A reference that names a folder (`./x`, `~/x`, `a/b`) rather than a run id or name."""
+    return os.sep in ref or ref.startswith(("~", "."))
+
+
+def open_run(ref: str, *, exact: bool = False) -> RunInfo:
     """A run by exact id, by a unique id prefix or by name, among the runs folder's runs; or
     by a folder path (with a `/`), which must be a run folder inside the runs folder. A folder
     in the current directory never shadows a run id. An empty reference names no run (it
-    is a prefix of every id)."""
+    is a prefix of every id). With `exact` (a destructive command acting without asking) a
+    prefix is only offered back, never taken."""
     if not ref.strip():
         raise RunNotFoundError("no run given: give a run id or name (see `tofy runs`)")
-    if os.sep in ref or ref.startswith(("~", ".")):
+    if is_run_path(ref):
         return read_info(_folder_inside_home(ref))
     runs = list_runs()
-    for matcher in (
-        lambda r: r.run_id == ref,
-        lambda r: r.run_id.startswith(ref),
-        lambda r: r.name == ref,
-    ):
+    by_id = lambda r: r.run_id == ref  # noqa: E731
+    by_prefix = lambda r: r.run_id.startswith(ref)  # noqa: E731
+    by_name = lambda r: r.name == ref  # noqa: E731
+    for matcher in (by_id, by_name, by_prefix) if exact else (by_id, by_prefix, by_name):
         hits = [r for r in runs if matcher(r)]
+        if len(hits) == 1 and exact and matcher is by_prefix:
+            raise RunNotFoundError(
+                f"no run is exactly {ref!r}; did you mean {hits[0].run_id}? give its full id"
+            )
         if len(hits) == 1:
             return hits[0]
         if len(hits) > 1:

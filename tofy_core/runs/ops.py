@@ -33,15 +33,11 @@ class HeadsNeededError(TofyError):
 def rename_run(ref: str, name: str) -> runs.RunInfo:
     """Give a run a new display name (its id and folder stay): not empty, not another run's
     name or id, and not while its trainer runs (it rewrites run.json itself)."""
-    name = name.strip()
+    name = runs.check_run_name(name)
     if not name:
         raise TofyError("a run's name cannot be empty")
-    if any(ord(c) < 32 for c in name):
-        raise TofyError("a run's name must be one line of text")
     info = runs.open_run(ref)
-    for other in runs.list_runs():
-        if other.run_id != info.run_id and name in (other.name, other.run_id):
-            raise TofyError(f"run {other.run_id} is already called {name!r}: pick another name")
+    runs.check_name_free(name, but=info.run_id)
     if info.is_live:
         raise TofyError(f"run {info.run_id} is training (pid {info.pid}): stop it to rename it")
     with runs.lock_run(info.path, info.run_id):  # no trainer may start and rewrite run.json

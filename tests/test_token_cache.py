@@ -23,6 +23,7 @@ from tofy_core.errors import DataError
 from tofy_core.runs import folders as runs
 from tofy_core.runs.summary import RunSummary
 from tofy_core.train.trainer import Trainer
+from tofy_tui.run_watch import WatchedRun
 from tofy_tui.widgets.run_detail import detail_text
 
 HINDI = "नमस्ते दोस्त, आप कैसे हैं?"
@@ -217,3 +218,30 @@ def test_a_parquet_folder_flows_into_the_same_cache(tmp_path, monkeypatch):
     lookup = prepare_data(config).corpus.tokens
     assert lookup.cached and lookup.entry.manifest["source"] == "hub:./folder"
     assert lookup.entry.manifest["duplicates"] == 1
+
+
+class _Child:
+    """A training child whose output so far is `lines`."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def log_tail(self, lines: int = 20) -> list[str]:
+        return self.lines[-lines:]
+
+
+def test_the_train_monitor_logs_the_first_pass_once_per_line():
+    child = _Child()
+    watched = WatchedRun("r", child=child)  # type: ignore[arg-type]
+    posted: list = []
+    said = watched._setup_note(posted.append, "")
+    child.lines = ["run r: 1k parameters"]  # not about the data: not repeated in the log
+    said = watched._setup_note(posted.append, said)
+    for line in ("tokenizing (once): [###] 12% 1.0/8.0 MiB", "tokens: cached (0.01s lookup)"):
+        child.lines.append(line)
+        said = watched._setup_note(posted.append, said)
+        said = watched._setup_note(posted.append, said)
+    assert [note.text for note in posted] == [
+        "tokenizing (once): [###] 12% 1.0/8.0 MiB",
+        "tokens: cached (0.01s lookup)",
+    ]

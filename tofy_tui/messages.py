@@ -27,6 +27,16 @@ class RunEvents(Message):
         self.events = events
 
 
+class RunNote(Message):
+    """A line the training child printed before its first event: the data's preparation
+    (a `hub:` conversion, the token cache's first pass with its progress, or `cached`)."""
+
+    def __init__(self, run_id: str, text: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.text = text
+
+
 class RunEnded(Message):
     """The watched run is over (its `end` event, or its process is gone)."""
 

@@ -24,13 +24,15 @@ from tofy_core.errors import TofyError
 from tofy_core.runs import folders as runs
 from tofy_core.runs.events import read_events
 from tofy_tui.history import RunHistory
-from tofy_tui.messages import RunEnd, RunEnded, RunEvents
+from tofy_tui.messages import RunEnd, RunEnded, RunEvents, RunNote
 from tofy_tui.recent_data import remember_data
 from tofy_tui.training import RunTail, TrainingChild, signal_run
 
 ACTIVE = ("starting", "running", "stopping")
 STOPPABLE = ("starting", "running")
 POLL_S = 0.25
+# The child's lines worth a place in the event log before its first event: the data's phase.
+SETUP_LINES = ("converting ", "using cached dataset", "tokenizing", "tokens:", "token cache")
 EVENT_BATCH = 2000
 FAILURE_LINES = 8  # of the child's output, shown when it failed before its first event
 
@@ -120,8 +122,12 @@ class WatchedRun:
             return
         worker = get_current_worker()
         tail = RunTail(self.run_dir, self.child)
+        started, said = False, ""
         while not worker.is_cancelled:
             events, end = tail.poll()
+            started = started or bool(events)
+            if not started and self.child is not None:
+                said = self._setup_note(post, said)
             for first in range(0, len(events), EVENT_BATCH):
                 post(RunEvents(self.run_id, events[first : first + EVENT_BATCH]))
             if end is not None:
@@ -130,6 +136,15 @@ class WatchedRun:
                 post(RunEnded(self.run_id, end))
                 return
             time.sleep(POLL_S)
+
+    def _setup_note(self, post: Callable[[Message], object], said: str) -> str:
+        """Post the child's newest line about preparing the data, once; returns it."""
+        lines = self.child.log_tail(1) if self.child is not None else []
+        line = lines[-1] if lines else ""
+        if line != said and line.startswith(SETUP_LINES):
+            post(RunNote(self.run_id, line))
+            return line
+        return said
 
     def _replay(self, post: Callable[[Message], object]) -> None:
         """A finished, stopped, failed or interrupted run: every event once, through the

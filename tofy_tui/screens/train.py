@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from tofy_core.runs.event_schema import EVENT, Kind
 from tofy_tui.focus import keep_focus_shown, shown
-from tofy_tui.messages import RunEnded, RunEvents
+from tofy_tui.messages import RunEnded, RunEvents, RunNote
 from tofy_tui.screens.monitor_keys import MonitorKeys
 from tofy_tui.screens.train_setup import TrainSetup
 from tofy_tui.widgets.key_footer import KeyFooter
@@ -327,6 +327,12 @@ class TrainScreen(TrainSetup, MonitorKeys):
         if began:
             self._controls_changed()
         self.monitor.show_progress(watched.history, watched.status)
+
+    def on_run_note(self, message: RunNote) -> None:
+        """The data's phase before the first step (the token cache's first pass, its
+        progress, or `cached`), as lines in the event log."""
+        if self.watched is not None and message.run_id == self.watched.run_id:
+            self.note(message.text)
 
     def on_run_ended(self, message: RunEnded) -> None:
         watched = self.watched

@@ -5,11 +5,14 @@ number of steps, in an order that rotates from round to round, and the fp32 matm
 measured in the same round. Ratios are taken within a round, then the median over rounds:
 a noisy machine slows both sides of a ratio alike.
 
-- Tofy: `Trainer.run_steps`, the loop `tofy train` runs (make_batch: sampling + masking;
+- Tofy: `Trainer.run_steps` on the config `tofy train --preset base` builds (the seed's
+  sizes, the default recipe), the loop `tofy train` runs (make_batch: sampling + masking;
   forward_loss; optimizer_step: backward, clipping, AdamW; ema_update; a `step` event every
   `log_every` = 10 steps), with evaluation pushed past the measured steps and no checkpoints
   (`save=False`). A subclass times each named step: that gives the share of a step spent
-  outside forward/backward/optimizer.
+  outside forward/backward/optimizer. On the synthetic rows Tofy also runs with
+  `--recipe seed` (the seed's loss, labelled so): the default recipe's contrast trains the
+  table it scores against, one more matmul per step.
 - Reference: `transformers.BertModel` (sdpa attention, dropout 0, no pooler) of the same
   dim/layers/heads/seq/vocab, a Linear(dim, dim) head at 15% of positions, MSE against the
   (detached) embedding row of the masked word, and the same AdamW Tofy builds (fused kernels,
@@ -53,12 +56,11 @@ from common import (
     SEED_SIZE,
     environment_line,
     matmul_gflops,
-    model_config,
     synthetic_corpus,
     use_temporary_home,
 )
 from reference import Measure, ReferenceContestant, attention_flops, real_tokens
-from throughput_report import PLAIN_REF, SYNTHETIC, SYNTHETIC_REF, Goal, report
+from throughput_report import PLAIN_REF, SYNTHETIC, SYNTHETIC_REF, SYNTHETIC_SEED, Goal, report
 
 __all__ = ["ReferenceContestant", "TofyContestant", "main"]
 
@@ -73,25 +75,35 @@ class TofyContestant:
     its loop through `Trainer.run_steps`, without checkpoints."""
 
     def __init__(
-        self, data_path: str, size: dict[str, int], clock, pack: bool | None = None
+        self,
+        data_path: str,
+        size: dict[str, int],
+        clock,
+        pack: bool | None = None,
+        recipe: str | None = None,
     ) -> None:
-        from tofy_core.config import RunConfig, TrainConfig
         from tofy_core.data.split import prepare_data
+        from tofy_core.presets import preset_config
         from tofy_core.runs import folders as runs
 
         far = 10**9
-        model = model_config(size)
-        train = TrainConfig(
-            data=data_path, steps=far, batch=size["batch"], device="cpu", eval_every=far
-        )
+        # what `tofy train --preset base [--recipe RECIPE]` builds (the seed's sizes; the
+        # recipe's loss, model and teacher settings, None: the default recipe), at `size`
+        config = preset_config("base", recipe)
+        for key in ("dim", "layers", "heads", "max_seq", "max_vocab"):
+            setattr(config.model, key, size[key])
+        train = config.train
+        train.data, train.steps, train.batch, train.eval_every = data_path, far, size["batch"], far
+        train.device = "cpu"
         if pack is not None:  # None: the engine's default
             train.pack = pack
-        config = RunConfig(model, train).validate()
+        config = config.validate()
         self.clock = clock
         self.data = prepare_data(config)
         self.measure = Measure()
         self.trainer = timed_trainer(self)(runs.create_run(config), config, self.data)
         self.model_config = config.model
+        self.contrast = config.train.contrast
         self.vocab_size = len(self.data.vocab)
 
     def timed(self, name: str, step, *args):
@@ -105,8 +117,9 @@ class TofyContestant:
         """What Tofy's step computes: all blocks but the last at every position; the last
         block's keys/values at every position, its queries, output and FFN at the masked
         positions only (`widest` per row, padded); the predictor at masked positions; and
-        every prediction scored against every real word (forward, and the gradient to the
-        prediction: the target table gets none)."""
+        every prediction scored against every real word (forward, the gradient to the
+        prediction, and with the default recipe's online contrast the gradient to the table
+        it scores against; the seed's teacher table gets none)."""
         c = self.model_config
         d, tokens = c.dim, batch * length
         block = 12 * d * d + 13 * d
@@ -116,7 +129,8 @@ class TofyContestant:
         dense += 6 * (block - kv) * queried + 6 * 2 * (d * d + d) * masked
         attention = attention_flops(c.layers - 1, batch, length, length, d)
         attention += attention_flops(1, batch, widest, length, d)
-        scoring = 4 * masked * (self.vocab_size - 3) * d
+        passes = 6 if self.contrast == "online" else 4
+        scoring = passes * masked * (self.vocab_size - 3) * d
         return dense + attention + scoring
 
     def count(self, batch) -> None:
@@ -224,14 +238,16 @@ def main(argv: list[str] | None = None) -> None:
     size = SEED_SIZE
     corpus = synthetic_corpus(home, words=size["max_vocab"] - 3, length=size["max_seq"], lines=4000)
     tofy = TofyContestant(str(corpus), size, clock)
+    seed_recipe = TofyContestant(str(corpus), size, clock, recipe="seed")
     contestants = {
         SYNTHETIC: tofy,
+        SYNTHETIC_SEED: seed_recipe,
         SYNTHETIC_REF: ReferenceContestant(tofy.data.train_table, tofy.vocab_size, size, clock),
         PLAIN_REF: ReferenceContestant(
             tofy.data.train_table, tofy.vocab_size, size, clock, dropout=0.1
         ),
     }
-    pairs = [(SYNTHETIC, SYNTHETIC_REF)]
+    pairs = [(SYNTHETIC, SYNTHETIC_REF), (SYNTHETIC_SEED, SYNTHETIC_REF)]
     goals = [Goal(f"full rows: {SYNTHETIC} / {SYNTHETIC_REF}", SYNTHETIC, SYNTHETIC_REF, 1.15)]
     if not args.no_real:
         packed, unpacked, real_ref = corpus_names(args.data)

@@ -12,6 +12,7 @@ from reference import Measure
 
 FORWARD_BACKWARD_OPTIMIZER = ("forward_loss", "optimizer_step")
 SYNTHETIC, SYNTHETIC_REF = "Tofy, synthetic (full rows)", "reference, synthetic"
+SYNTHETIC_SEED = "Tofy --recipe seed, synthetic (full rows)"
 PLAIN_REF = "reference with BERT's dropout 0.1, synthetic"
 NOTES = (
     "Tofy does less work per token than the reference: its last block computes queries, "

@@ -40,8 +40,12 @@ def test_the_reference_trains_with_the_optimizer_tofy_builds(tiny_corpus):
     assert mine.defaults["fused"] is True  # torch's CPU default is the per-tensor loop
     for key in ("fused", "foreach", "betas", "lr"):
         assert mine.defaults[key] == theirs.defaults[key], key
+    # the default recipe's word prior (no decay, its own rate) is a third group of Tofy's:
+    # the reference has no prior; the groups both have are set alike
+    prior = [g for g in theirs.param_groups if "lr_scale" in g]
+    assert [p for g in prior for p in g["params"]] == [tofy.trainer.model.word_prior]
     assert [g["weight_decay"] for g in mine.param_groups] == [
-        g["weight_decay"] for g in theirs.param_groups
+        g["weight_decay"] for g in theirs.param_groups if "lr_scale" not in g
     ]
     matrices = mine.param_groups[0]["params"]
     assert matrices and all(p.dim() >= 2 for p in matrices)  # no decay on biases and norms

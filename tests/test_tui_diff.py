@@ -164,7 +164,8 @@ async def test_history_recall_neighbour_requery_and_export(at_home, tmp_path):
         neighbours.highlighted = 0
         await pilot.press("enter")
         await pilot.pause()
-        assert field.value == f"[b]bob[/b] likes green _ => {word}"
+        assert field.value == ""  # asked: the line is ready for the next query
+        assert screen.entries[-1].text == f"[b]bob[/b] likes green _ => {word}"
         assert screen.last.results[0].answer == word and screen.last.results[0].rank == 1
         assert len(screen.entries) == 3
         # export: JSONL with the CLI's fields, and CSV

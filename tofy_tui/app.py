@@ -49,6 +49,7 @@ def _diff_screen() -> Screen:
 
     screen = DiffScreen()
     screen.app.load_panes_css()  # type: ignore[attr-defined]
+    screen.app.diff = screen  # type: ignore[attr-defined]  # quit asks if its queries would go
     return screen
 
 
@@ -76,6 +77,8 @@ class TofyApp(App):
         super().__init__()
         self._launcher: Launcher | None = None
         self._css_read: set[Path] = set()
+        self.diff: Screen | None = None  # the Diff screen, once shown
+        self._asking_quit = False
 
     @property
     def launcher(self) -> Launcher:
@@ -154,7 +157,7 @@ class TofyApp(App):
 
         running = self._launcher.running() if self._launcher is not None else []
         if not running:
-            self.exit()
+            self._quit_unless_queries_lost()
             return
         if isinstance(self.screen, QuitScreen):
             return
@@ -169,6 +172,30 @@ class TofyApp(App):
                 self._stop_then_exit()
 
         self.push_screen(QuitScreen([child.run_id for child in running]), answered)
+
+    def _quit_unless_queries_lost(self) -> None:
+        """Quit at once, unless the Diff screen holds queries not exported: then ask."""
+        from tofy_tui.screens.models_dialogs import ConfirmScreen
+
+        lost = getattr(self.diff, "unsaved", 0)
+        if not lost:
+            self.exit()
+            return
+        if self._asking_quit:
+            return
+        self._asking_quit = True
+        self.load_panes_css()
+        question = (
+            f"Quit? The Diff screen's {lost} {'query' if lost == 1 else 'queries'} and their "
+            "answers go with it (Ctrl+S on the Diff screen exports them first)."
+        )
+
+        def answered(yes: bool | None) -> None:
+            self._asking_quit = False
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmScreen(question, yes="Quit"), answered)
 
     def action_help_quit(self) -> None:
         """Ctrl+C (with nothing selected to copy) quits the same careful way as q."""

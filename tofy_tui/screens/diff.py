@@ -7,7 +7,6 @@ and run on the UI thread once it is loaded."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -19,11 +18,11 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
-from tofy_core import paths
 from tofy_core.errors import TofyError
 from tofy_core.probe.query import DiffAnswer, TokenView, parse_query
 from tofy_core.runs import folders as runs
 from tofy_tui.messages import ModelFailed, ModelLoaded
+from tofy_tui.screens.diff_keys import DiffKeys
 from tofy_tui.widgets.answer_card import AnswerCard
 from tofy_tui.widgets.diff_history import HistoryEntry, HistoryPanel
 from tofy_tui.widgets.key_footer import KeyFooter
@@ -45,18 +44,19 @@ def default_model() -> str | None:
     return None
 
 
-class DiffScreen(Screen):
+class DiffScreen(DiffKeys, Screen):
     SUB_TITLE = "Diff"
+    # In the footer's order, most used first: what does not fit its width stays in the help
+    # and the palette. No single letter: every printable key is the query's (DiffKeys).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+o", "pick_model", "Model", id="diff.model"),
-        Binding("ctrl+r", "compare", "Re-ask all", id="diff.compare"),
-        # The footer shows what fits 80 columns; the rest are in the palette and the help.
-        Binding("ctrl+s,e", "export", "Export", show=False, id="diff.export"),
-        Binding("ctrl+n", "more_neighbours", "Top-k", show=False, id="diff.top-k"),
-        Binding("ctrl+b", "toggle_hidden", "Hide phrase words", show=False, id="diff.hide"),
-        Binding("escape", "leave_input", "Leave input", show=False, id="diff.leave"),
-        Binding("up", "recall(-1)", "Earlier", show=False, id="diff.earlier"),
+        Binding("escape", "leave_input", "Words", id="diff.leave"),
+        Binding("up", "recall(-1)", "Recall", show=False, id="diff.earlier"),  # QueryInput's
         Binding("down", "recall(1)", "Later", show=False, id="diff.later"),
+        Binding("ctrl+o", "pick_model", "Model", id="diff.model"),
+        Binding("ctrl+s", "export", "Export", id="diff.export"),
+        Binding("ctrl+n", "more_neighbours", "Top-k", id="diff.top-k"),
+        Binding("ctrl+r", "compare", "Re-ask all", id="diff.compare"),
+        Binding("ctrl+b", "toggle_hidden", "Hide phrase words", id="diff.hide"),
     ]
     DEFAULT_CSS = """
     #diff-main { width: 1fr; padding: 0 1; }
@@ -142,6 +142,7 @@ class DiffScreen(Screen):
             return
         self.loading_ref = None
         self.prober = event.prober
+        self._clear_answer()  # the last model's cards are not this one's
         self.query_one(ModelHeader).loaded(self.prober)
         self._preview(self.query_one("#diff-input", Input).value)
         if self.pending is not None:
@@ -183,8 +184,8 @@ class DiffScreen(Screen):
     def _preview(self, text: str) -> None:
         """Show the phrase as the model will read it, and what would make the query invalid."""
         phrase = self.query_one(MaskedPhrase)
-        if not text.strip():
-            phrase.show([])
+        if not text.strip():  # cleared after a query: the phrase the answer is about
+            phrase.show(self._phrase_of(self.last.query) if self.last is not None else [])
             self._hint("")
             return
         try:
@@ -238,22 +239,41 @@ class DiffScreen(Screen):
                 text, self.top_k + (HIDDEN_EXTRA if self.hide_phrase_words else 0)
             )
         except TofyError as exc:
+            self._clear_answer()  # no card of an earlier query under this one's error
             self._hint(str(exc), error=True)
             return None
         self._hint("")
         self.last = answer
+        self._show_answer(answer)
         if record:
             self.entries.append(HistoryEntry(text.strip(), self.prober.label, answer))
             self.recall_at = len(self.entries)
             self.query_one(HistoryPanel).add(self.entries)
-        self._show_answer(answer)
+            self.query_one("#diff-input", Input).value = ""  # the next query; ↑ recalls this
         return answer
+
+    def _phrase_of(self, text: str) -> list[TokenView]:
+        try:
+            return self.prober.preview(text) if self.prober is not None else []
+        except TofyError:
+            return []
+
+    def _clear_answer(self) -> None:
+        """No answer shown: cards, notes and neighbours of an earlier query go."""
+        self.last = None
+        for card in self.query(AnswerCard):  # hidden, not removed: the next answer reuses them
+            card.display = False
+        self.query_one("#diff-notes", Static).update("")
+        self.query_one(NeighbourList).show([], set())
+        self.query_one("#diff-neighbours-title", Static).update("")
+        self.query_one(MaskedPhrase).show([])
 
     def _show_answer(self, answer: DiffAnswer) -> None:
         cards = self.query_one("#diff-cards")
         shown = list(cards.query(AnswerCard))
         for card, result in zip(shown, answer.results, strict=False):
             card.show(result)  # in place: far cheaper than mounting new widgets
+            card.display = True
         if len(shown) > len(answer.results):
             cards.remove_children(shown[len(answer.results) :])
         elif len(answer.results) > len(shown):
@@ -286,22 +306,6 @@ class DiffScreen(Screen):
         self.query_one("#diff-input", Input).value = text
         self.ask(text)
 
-    def action_recall(self, step: int) -> None:
-        """Up/down walk the history into the input (below the newest: an empty line)."""
-        if not self.entries:
-            return
-        self.recall_at = min(max(self.recall_at + step, 0), len(self.entries))
-        field = self.query_one("#diff-input", Input)
-        field.value = (
-            self.entries[self.recall_at].text if self.recall_at < len(self.entries) else ""
-        )
-        field.cursor_position = len(field.value)
-
-    def action_leave_input(self) -> None:
-        """Escape: from the input to the neighbours, where every key is a command."""
-        if self.focused is self.query_one("#diff-input"):
-            self.query_one(NeighbourList).focus()
-
     def action_more_neighbours(self) -> None:
         at = TOP_K_STEPS.index(self.top_k) if self.top_k in TOP_K_STEPS else -1
         self.top_k = TOP_K_STEPS[(at + 1) % len(TOP_K_STEPS)]
@@ -314,48 +318,3 @@ class DiffScreen(Screen):
     def _reask_last(self) -> None:
         if self.last is not None:
             self.ask(self.last.query, record=False)
-
-    # --- the whole history -------------------------------------------------------------------
-
-    def action_compare(self) -> None:
-        """Ask every earlier query of the current model, its score beside the first one's."""
-        if self.prober is None or not self.entries:
-            self.notify("Nothing to compare: ask something, or load a model first.")
-            return
-        for entry in self.entries:
-            try:
-                entry.other = self.prober.ask(entry.text, self.top_k)
-            except TofyError:
-                entry.other = None
-            entry.other_model = self.prober.label
-        self.query_one(HistoryPanel).show(self.entries)
-        self.notify(f"History asked again of {self.prober.label}: scores side by side.")
-
-    def action_export(self) -> None:
-        from tofy_tui.screens.export_history import ExportHistory
-
-        if not self.entries:
-            self.notify("Nothing to export yet: ask something first.")
-            return
-
-        def chosen(path: str | None) -> None:
-            if not path:
-                return
-            try:
-                self.export(paths.user_path(path))
-            except TofyError as exc:
-                self.notify(str(exc), title="Export", severity="error", markup=False)
-
-        self.app.push_screen(ExportHistory(), chosen)
-
-    def export(self, path: Path) -> None:
-        from tofy_core.probe.export import export_answers
-
-        asked = [(e.model, e.answer) for e in self.entries]
-        asked += [(e.other_model, e.other) for e in self.entries if e.other is not None]
-        try:
-            count = export_answers(path, asked)
-        except TofyError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.notify(f"{count} answers written to {path}")

@@ -34,4 +34,7 @@ class FirstInput(Input):
             self.untouched = False
 
     def on_blur(self, event: events.Blur) -> None:
-        self.untouched = False
+        """Focus moved to another widget: coming back is the user's choice. (Another screen
+        shown keeps the focus here, and the field untouched.)"""
+        if self.screen.focused is not self:
+            self.untouched = False

@@ -30,6 +30,8 @@ class NeighbourList(OptionList):
             line.append(f" {cosine:+.3f}")
             options.append(Option(line, id=f"n{rank}"))
         self.add_options(options)
+        if options:
+            self.highlighted = 0  # Enter on the list asks the best word at once
 
     def word_at(self, index: int) -> str:
         return self.words[index][0]

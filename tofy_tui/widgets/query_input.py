@@ -4,13 +4,28 @@ being typed every key is text."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
+from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
 MODE_KEYS = frozenset({"1", "2", "3"})
 
 
 class QueryInput(Input):
+    # Bound here, not only on the screen: Input's own (hidden) up/down would hide the screen's
+    # from the footer, which shows the binding nearest the focus.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "screen.recall(-1)", "Recall", id="diff.recall"),
+        Binding("down", "screen.recall(1)", "Later", show=False, id="diff.recall-later"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        # Keys typed on the Diff screen's lists come here: selecting the line as it takes the
+        # focus would let the next key replace what was just typed.
+        super().__init__(select_on_focus=False, **kwargs)
+
     def _passes(self, key: str) -> bool:
         return not self.value and key in MODE_KEYS
 

@@ -9,14 +9,18 @@ import json
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from conftest import TINY_MODEL_ARGS, run_cli
 from hub_helpers import write_parquet
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from tofy_core.config import ModelConfig, RunConfig, TrainConfig
 from tofy_core.data.first_pass import first_pass
 from tofy_core.data.split import prepare_data, prepare_in_memory
+from tofy_core.data.text import load_corpus
 from tofy_core.data.token_cache import tokens_dir
 from tofy_core.data.vocab import Vocab
 from tofy_core.errors import DataError
@@ -245,3 +249,57 @@ def test_the_train_monitor_logs_the_first_pass_once_per_line():
         "tokenizing (once): [###] 12% 1.0/8.0 MiB",
         "tokens: cached (0.01s lookup)",
     ]
+
+
+PIECES = st.sampled_from(
+    [
+        "a",
+        "B",
+        "x1",
+        "it's",
+        "’",
+        ",",
+        "?",
+        " ",
+        "  ",
+        "\t",
+        "|||",
+        "\r",
+        "\n",
+        "\n\n",
+        "\x1c",
+        "é",
+        unicodedata.normalize("NFD", "é"),
+        "न",
+        "्",
+        "े",
+        "\ufeff",
+        "_",
+        "Σ",
+        "ß",
+        "\u0301",
+    ]
+)
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.lists(PIECES, max_size=5), max_size=30), st.booleans())
+@example([["\x1c"], ["a", " ", "B"]], True)  # a line that only Python's str.strip() empties
+@example([["\ufeff", "a", " ", "x1"], ["é", "\t", "x1"]], True)
+def test_the_first_pass_reads_any_text_as_the_in_memory_reader_does(tmp_path, lines, lowercase):
+    """In one chunk (many chunks in worker processes give the same: tested above)."""
+    path = tmp_path / "any.txt"
+    path.write_bytes("\n".join("".join(line) for line in lines).encode("utf-8"))
+    result = first_pass(path, lowercase, tmp_path / "t.i32")
+    ids = np.fromfile(tmp_path / "t.i32", dtype=np.int32).tolist()
+    ends = np.cumsum(result.lengths).tolist()
+    starts = [0, *ends][: len(ends)]
+    phrases = [[result.words[i] for i in ids[a:b]] for a, b in zip(starts, ends, strict=True)]
+    try:
+        corpus = load_corpus(str(path), lowercase)
+    except DataError:  # no usable line
+        assert phrases == []
+        return
+    assert phrases == corpus.phrases and result.skipped == corpus.skipped

@@ -85,16 +85,17 @@ async def test_letters_typed_into_a_field_are_text_not_shortcuts():
 
 
 async def test_start_while_a_run_trains_says_why(notes):
-    from tofy_tui.run_watch import WatchedRun
+    import sys
 
     app = TofyApp()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        screen.watched = WatchedRun("busy-run", child=object())  # type: ignore[arg-type]
+        sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+        screen.watch_run("busy-run", app.launcher.start(sleeper, "busy-run"))
+        await pilot.pause()
         screen.query_one("#watch", Button).focus()
         await pilot.press("s")
         assert any("already training" in text for text, _ in notes), notes
-        screen.watched = None
 
 
 async def test_stopping_a_run_started_elsewhere_asks_first(monkeypatch):

@@ -206,4 +206,6 @@ async def test_leaving_the_app_any_other_way_stops_the_child(tiny_corpus):
         await pilot.press("ctrl+r")  # the form opens in its first field: s is text there
         child = screen.child
         assert child.running
+    app.launcher.shutdown()  # as main() does after the app: wait for the stop it began
     assert not child.running  # the app's exit stopped it, whatever it was doing
+    assert child.stop_sent  # by SIGINT first: it saves

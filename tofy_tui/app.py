@@ -12,6 +12,7 @@ import gc
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -90,6 +91,11 @@ class TofyApp(App):
             self._launcher = Launcher()
         return self._launcher
 
+    def training_children(self) -> list:
+        """The app's own training children still running (none before the launcher is
+        made: asking never imports the training module at start-up)."""
+        return self._launcher.running() if self._launcher is not None else []
+
     def load_form_css(self) -> None:
         """Read the Train form's styles (tofy_form.tcss), once, as the form is mounted."""
         self._read_css(FORM_CSS)
@@ -117,13 +123,21 @@ class TofyApp(App):
     def _hung_up(self) -> None:
         """The terminal is gone: nothing can be drawn or restored (Textual's writer would
         block on it forever), so stop the children and leave at once."""
-        if self._launcher is not None:
-            self._launcher.shutdown()
-        os._exit(0)
+        launcher = self._launcher
+        if launcher is None:
+            os._exit(0)
+
+        def stop_then_leave() -> None:  # the wait runs off the loop
+            launcher.shutdown()
+            os._exit(0)
+
+        threading.Thread(target=stop_then_leave, name="tofy-hang-up").start()
 
     def on_unmount(self) -> None:
-        if self._launcher is not None:  # stops every child the user did not choose to leave
-            self._launcher.shutdown()
+        # Stops every child the user did not choose to leave, in a thread: the terminal is
+        # given back at once, and main() (or atexit) waits for the children after the loop.
+        if self._launcher is not None:
+            self._launcher.stop_in_background()
 
     async def action_train(self, action: str) -> None:
         """Run a Train screen action from anywhere (the command palette)."""
@@ -155,7 +169,7 @@ class TofyApp(App):
     async def action_quit(self) -> None:
         from tofy_tui.screens.quit import QuitScreen
 
-        running = self._launcher.running() if self._launcher is not None else []
+        running = self.training_children()
         if not running:
             self._quit_unless_queries_lost()
             return
@@ -260,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
         app.run()
     finally:
         if app._launcher is not None:
-            app._launcher.stop_all()
+            app._launcher.shutdown()
 
 
 if __name__ == "__main__":

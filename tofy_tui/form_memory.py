@@ -26,9 +26,18 @@ class FormMemory:
         self._pending = None if kept == self._saved else kept
 
     def flush(self) -> str:
-        """Write what changed since the last save; the problem writing it ("" when none)."""
+        """Write the fields changed since the last save over what the file holds now (another
+        app's changes to other fields stay); the problem writing it ("" when none)."""
         if self._pending is None:
             return ""
         values, self._pending = self._pending, None
-        self._saved = values
-        return ui_state.update(form=values)
+        before, self._saved = self._saved or {}, values
+        changed = {name: value for name, value in values.items() if before.get(name) != value}
+        gone = [name for name in before if name not in values]
+
+        def merge(state: ui_state.UiState) -> None:
+            state.form.update(changed)
+            for name in gone:
+                state.form.pop(name, None)
+
+        return ui_state.change(merge)

@@ -18,5 +18,9 @@ def remember_data(source: str) -> None:
     """Put `source` first in the recent list (the built-in corpus is not remembered)."""
     if not source:
         return
-    items = [source, *(item for item in recent_data() if item != source)][:RECENT_LIMIT]
-    ui_state.update(recent_data=items)
+
+    def put_first(state: ui_state.UiState) -> None:  # on the list as another app left it
+        others = (item for item in state.recent_data if item != source)
+        state.recent_data = [source, *others][:RECENT_LIMIT]
+
+    ui_state.change(put_first)

@@ -16,6 +16,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -183,6 +184,7 @@ class Launcher:
     """Starts training children and stops them when the app goes away."""
 
     children: list[TrainingChild] = field(default_factory=list)
+    _stopping: threading.Thread | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         atexit.register(self.shutdown)
@@ -227,7 +229,12 @@ class Launcher:
         return child
 
     def running(self) -> list[TrainingChild]:
+        """The app's own children still training (every screen asks here: one owner)."""
         return [c for c in self.children if not c.detached and c.running]
+
+    def child_of(self, run_id: str) -> TrainingChild | None:
+        """The app's own child training `run_id`, if any."""
+        return next((c for c in reversed(self.running()) if c.run_id == run_id), None)
 
     def detach_all(self) -> list[TrainingChild]:
         """Leave every running child to finish on its own (the user asked)."""
@@ -236,12 +243,13 @@ class Launcher:
             child.detached = True
         return left
 
-    def stop_all(self, grace: float = STOP_GRACE_S) -> None:
-        """SIGINT every attached child, wait for them to save, then insist."""
+    def stop_all(self, grace: float | None = None) -> None:
+        """SIGINT every attached child, wait for them to save, then insist: SIGTERM, and
+        SIGKILL as the last resort. Blocks: the app calls it off its event loop."""
         children = self.running()
         for child in children:
             child.stop()
-        deadline = time.monotonic() + grace
+        deadline = time.monotonic() + (STOP_GRACE_S if grace is None else grace)
         for child in children:
             if child.wait(max(0.0, deadline - time.monotonic())) is None:
                 child.terminate()
@@ -249,7 +257,18 @@ class Launcher:
                     child.kill()
                     child.wait(5.0)
 
+    def stop_in_background(self) -> None:
+        """Start stopping every attached child in a thread and return at once (the app's
+        loop must not wait 30 s at exit); `shutdown` waits for it. The thread is not a
+        daemon: the process stays until the children are stopped."""
+        if self._stopping is None and self.running():
+            self._stopping = threading.Thread(target=self.stop_all, name="tofy-stop-children")
+            self._stopping.start()
+
     def shutdown(self) -> None:
+        """Stop every attached child and wait until they are gone (off the app's loop)."""
+        if self._stopping is not None:
+            self._stopping.join()
         self.stop_all()
         atexit.unregister(self.shutdown)
 

@@ -8,8 +8,12 @@ the app)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,19 +74,47 @@ def read() -> UiState:
 def update(**parts: Any) -> str:
     """Replace some parts (form=, theme=, recent_data=) and write the file atomically; the
     other parts stay as they are. Returns the problem writing it ("" when written)."""
-    with _WRITING:
-        state = read()
+    for name in parts:
+        if not hasattr(UiState(), name):
+            raise TypeError(f"no remembered part {name!r}")
+
+    def replace(state: UiState) -> None:
         for name, value in parts.items():
-            if not hasattr(state, name):
-                raise TypeError(f"no remembered part {name!r}")
             setattr(state, name, value)
+
+    return change(replace)
+
+
+def change(edit: Callable[[UiState], None]) -> str:
+    """Read the file, `edit` what it holds, write it back: one read-modify-write at a time
+    across threads and across app processes (a lock file beside it), so two apps merge their
+    changes into what the other wrote instead of writing over it. Returns the problem
+    ("" when written)."""
+    with _WRITING:
         try:
-            atomic_write_json(state_path(), state.to_json())
+            with _file_lock():
+                state = read()
+                edit(state)
+                atomic_write_json(state_path(), state.to_json())
         except TofyError as exc:
             return str(exc)
         except OSError as exc:
             return f"cannot save settings to {state_path()} ({exc.strerror or exc})"
     return ""
+
+
+@contextmanager
+def _file_lock() -> Iterator[None]:
+    """An exclusive lock on tui.json.lock, held for one read-modify-write (released by the
+    kernel if the app dies)."""
+    path = state_path().with_name(STATE_FILE + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _damaged(path: Path, why: str) -> str:

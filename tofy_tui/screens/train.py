@@ -68,6 +68,7 @@ class TrainScreen(TrainSetup, MonitorKeys):
         self._monitor_mount: AwaitMount | None = None
         self._monitor_ready = False  # mounted with its children (not only registered)
         self._notes: list[str] | None = None  # log lines held until the monitor shows the run
+        self._training_shown = False  # what Start's state was last set from
 
     @property
     def status(self) -> str:
@@ -88,8 +89,9 @@ class TrainScreen(TrainSetup, MonitorKeys):
 
     @property
     def training_here(self) -> bool:
-        """Our own child is training: one at a time (watching another run does not count)."""
-        return self.watched is not None and self.watched.training_here
+        """The app's own child is training, whichever run is watched: one at a time. The
+        launcher owns the children and is asked, not the watched run."""
+        return bool(self.app.training_children())  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -236,6 +238,10 @@ class TrainScreen(TrainSetup, MonitorKeys):
             )
         from tofy_tui.run_watch import replay_status
 
+        own = self.launcher.child_of(run_id)  # our own run again: its Stop is ours
+        if own is not None:
+            self._watch(run_id, own, "Watching")
+            return
         status = replay_status(run_id)  # "" while it trains: watched live
         self._watch(run_id, None, "Replaying" if status else "Watching", status=status)
 
@@ -276,6 +282,8 @@ class TrainScreen(TrainSetup, MonitorKeys):
             return
         from tofy_tui.run_watch import WatchedRun
 
+        if child is None and not status:  # watched from another screen: ours or not?
+            child = self.launcher.child_of(run_id)
         self.watched = watched = WatchedRun(run_id, child, data, status)
         if self.app.size.width < NARROW:
             self._show_form(False)  # f brings the form back
@@ -353,6 +361,8 @@ class TrainScreen(TrainSetup, MonitorKeys):
 
     def _tick(self) -> None:
         self._remember_form()
+        if self.ready and self.training_here != self._training_shown:
+            self._controls_changed()  # our child ended while another run was watched
         watched = self.watched
         if self._notes is not None or not self._monitor_ready:
             return  # no run shown yet
@@ -372,6 +382,7 @@ class TrainScreen(TrainSetup, MonitorKeys):
             self._redraw(self.watched)
 
     def _controls_changed(self) -> None:
+        self._training_shown = self.training_here
         self.query_one("#stop", Button).disabled = not self._stoppable
         self._update_start()
         self.refresh_bindings()

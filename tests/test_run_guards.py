@@ -13,6 +13,7 @@ from models_runs import copy_runs, train_session_runs
 from safetensors.torch import load_file, save_file
 
 from tofy_core import paths
+from tofy_core.cli import main
 from tofy_core.errors import TofyError
 from tofy_core.runs import folders as runs
 from tofy_core.runs import ops as run_ops
@@ -97,10 +98,17 @@ def test_export_refuses_what_diff_refuses_and_writes_nothing(two_runs, tmp_path,
     folder = paths.runs_dir() / "alpha"
     DAMAGE[case](folder, tmp_path)
     out = tmp_path / "export"
-    result = run_cli("export", "alpha", str(out))
-    assert result.returncode == 2, result.stdout
-    assert REASON[case] in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    with pytest.raises(TofyError) as refused:
+        run_ops.export_run("alpha", out)
+    assert REASON[case] in str(refused.value) and "\n" not in str(refused.value)
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_refused_export_is_one_line(two_runs, tmp_path):
+    DAMAGE["model NaN"](paths.runs_dir() / "alpha", tmp_path)
+    result = run_cli("export", "alpha", str(tmp_path / "export"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "NaN" in result.stderr and not (tmp_path / "export").exists()
 
 
 def test_export_of_a_whole_run_still_copies_it(two_runs, tmp_path):
@@ -111,7 +119,7 @@ def test_export_of_a_whole_run_still_copies_it(two_runs, tmp_path):
 
 
 @pytest.mark.parametrize("how", ["random bytes", "a symlink to a folder"])
-def test_a_damaged_event_log_hides_no_run(two_runs, tmp_path, how):
+def test_a_damaged_event_log_hides_no_run(two_runs, tmp_path, capsys, how):
     metrics = paths.runs_dir() / "beta" / runs.METRICS_FILE
     if how == "random bytes":
         metrics.write_bytes(os.urandom(2000) + b"\n" + os.urandom(500) + b"\n")
@@ -124,12 +132,11 @@ def test_a_damaged_event_log_hides_no_run(two_runs, tmp_path, how):
     assert "beta" in listed
     if how != "random bytes":
         assert listed["beta"].status == "damaged" and "metrics.jsonl" in listed["beta"].reason
-    result = run_cli("runs")
-    assert result.returncode == 0, result.stderr
-    assert "alpha" in result.stdout and "beta" in result.stdout
-    shown = run_cli("show", "beta")
-    assert "Traceback" not in shown.stderr and "not UTF-8" not in shown.stderr
-    if how == "random bytes":
-        assert shown.returncode == 0, shown.stderr
-    else:
-        assert "metrics.jsonl" in shown.stdout + shown.stderr
+    assert main(["runs"]) == 0
+    listing = capsys.readouterr()
+    assert "alpha" in listing.out and "beta" in listing.out
+    assert main(["show", "beta"]) == 0
+    shown = capsys.readouterr()
+    assert "not UTF-8" not in shown.err
+    if how != "random bytes":
+        assert "metrics.jsonl" in shown.out

@@ -114,7 +114,7 @@ def test_seed_form_bad_numbers(tiny_corpus):
         (("train", "--steps", "abc"), "'abc' is not a whole number"),
         (("train", "--batch", "0"), "must be a positive whole number"),
         (("train", "--dim", "30", "--heads", "4"), "dim 30 is not divisible by heads 4"),
-        (("train", "--max-vocab", "3"), "max_vocab must be at least 4"),
+        (("train", "--max-vocab", "3"), "max_vocab must be at least 5"),
         (("train", "--lr", "nan"), "must be a positive number"),
         (("show", "no-such-run"), "no run 'no-such-run'"),
         (("resume", "no-such-run"), "no run 'no-such-run'"),

@@ -16,6 +16,12 @@ DEVICES = ("auto", "cpu", "cuda")
 CONTRAST_TABLES = ("teacher", "online")
 
 
+# Far beyond any model this studio trains, and small enough that every size computed from them
+# stays a machine integer: a config.json or an option past them is refused by name.
+SIZE_LIMITS = {"dim": 65_536, "max_seq": 8_192, "layers": 1_024, "heads": 1_024}
+SIZE_LIMITS["max_vocab"] = 16_777_216
+
+
 @dataclass
 class ModelConfig:
     """Sizes of the encoder and predictor, and the tokenizer setting inference must repeat."""
@@ -32,13 +38,15 @@ class ModelConfig:
     vocab_size: int | None = None  # the built vocabulary's size, known once the data is read
 
     def validate(self) -> ModelConfig:
-        _positive("dim", self.dim)
-        _positive("max_seq", self.max_seq)
-        _positive("layers", self.layers)
-        _positive("heads", self.heads)
-        if self.max_vocab < 4:
+        for name, cap in SIZE_LIMITS.items():
+            _positive(name, getattr(self, name))
+            if getattr(self, name) > cap:
+                raise ConfigError(
+                    f"{name} must be at most {cap:,}, got {getattr(self, name):,}", field=name
+                )
+        if self.max_vocab < 5:
             raise ConfigError(
-                f"max_vocab must be at least 4 (3 special tokens + 1 word), got {self.max_vocab}",
+                f"max_vocab must be at least 5 (3 special tokens + 2 words), got {self.max_vocab}",
                 field="max_vocab",
             )
         if self.dim % self.heads:
@@ -118,6 +126,10 @@ class TrainConfig:
     phases: list[list[int]] = field(default_factory=list)
 
     def validate(self) -> TrainConfig:
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{item.name} must be a finite number, got {value}", item.name)
         for name in (
             "steps",
             "batch",
@@ -232,6 +244,12 @@ class RunConfig:
     def validate(self) -> RunConfig:
         self.model.validate()
         self.train.validate()
+        if self.train.negatives > self.model.max_vocab:
+            raise ConfigError(
+                f"negatives {self.train.negatives:,} is more than max_vocab "
+                f"{self.model.max_vocab:,}: there are not that many words to draw",
+                field="negatives",
+            )
         if self.train.masks_per_seq > self.model.max_seq:
             raise ConfigError(
                 f"masks_per_seq {self.train.masks_per_seq} is more than max_seq "

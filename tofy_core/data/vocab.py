@@ -50,7 +50,11 @@ class Vocab:
             raise CheckpointError(f"vocab file {path} does not exist") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise CheckpointError(f"cannot read vocab file {path}: {exc}") from None
-        return cls.from_text(text)
+        vocab = cls.from_text(text)
+        if len(vocab.index) != len(vocab.tokens):  # a word twice: ids no longer map back
+            twice = next(t for t, n in Counter(vocab.tokens).items() if n > 1)
+            raise CheckpointError(f"{path} lists {twice!r} twice: not a Tofy vocabulary")
+        return vocab
 
     @classmethod
     def from_text(cls, text: str) -> Vocab:

@@ -198,6 +198,8 @@ def check_run_files(
         if weights_due:
             raise TofyError(f"{model.name} is missing")
         return
+    if weights_due and state not in headers:
+        raise TofyError(f"{state.name} is missing: the run's training state is gone")
     embed = headers[model].get("encoder.embed.weight")
     if not isinstance(embed, dict) or len(embed["shape"]) != 2:
         raise TofyError(f"{model.name} has no encoder.embed.weight")

@@ -20,7 +20,14 @@ from tofy_core import fsutil, paths
 from tofy_core.config import RunConfig
 from tofy_core.errors import RunNotFoundError, TofyError
 from tofy_core.runs.files import check_run_files, info_fields, read_safetensors_header
-from tofy_core.runs.lock import RunLock, lock_run, pid_alive, process_start_time, trainer_process
+from tofy_core.runs.lock import (
+    RunLock,
+    lock_held,
+    lock_run,
+    pid_alive,
+    process_start_time,
+    trainer_process,
+)
 
 __all__ = ["RunLock", "lock_run", "pid_alive", "process_start_time", "trainer_process"]
 
@@ -93,7 +100,10 @@ class RunInfo:
     def is_live(self) -> bool:
         """Running and its process still exists, the very process that wrote run.json (a
         killed trainer leaves `running` behind, and its pid may now be another program's)."""
-        return self.status == "running" and pid_alive(self.pid, self.pid_started)
+        if self.status != "running" or not pid_alive(self.pid, self.pid_started):
+            return False
+        # without a start time the pid may be anyone's now: live only while the run is held
+        return self.pid_started is not None or lock_held(self.path)
 
     @property
     def is_damaged(self) -> bool:

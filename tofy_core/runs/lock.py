@@ -58,6 +58,24 @@ def lock_run(folder: Path, run_id: str) -> RunLock:
     return RunLock(fd)
 
 
+def lock_held(folder: Path) -> bool:
+    """Whether some process holds the run's lock now (a trainer does for its whole life).
+    Asked only when run.json cannot say which process wrote it (no start time recorded)."""
+    try:
+        fd = os.open(folder / LOCK_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False  # no trainer ever held it
+    except OSError:
+        return True  # cannot tell: keep calling it live, the safe side
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the probe's own shared lock at once
+    return False
+
+
 def _read_owner(fd: int) -> str:
     try:
         text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()

@@ -65,6 +65,11 @@ def export_run(ref: str, folder: str | Path, overwrite: bool = False) -> Exporte
     info = runs.open_run(ref)
     model, vocab = checked_export(info)
     target = paths.user_path(folder)
+    home = paths.runs_dir().resolve()
+    if target.resolve() == home or home in target.resolve().parents:
+        raise TofyError(
+            f"{target} is inside the runs folder ({home}): export to a folder outside it"
+        )
     if target.exists() and not target.is_dir():
         raise TofyError(f"{target} is a file, not a folder")
     out = export_targets(target)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 from pathlib import Path
 
 from tofy_core import paths
@@ -67,6 +68,15 @@ def check_data_source(source: str) -> None:
 
 
 def _check_text_file(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        mode = None  # read_data_bytes says what is wrong
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        # a FIFO would block the read until a writer came; a device never ends
+        raise DataError(
+            f"data file {path} is not a regular file (a pipe, socket or device): give a text file"
+        )
     head = read_data_bytes(path, HEAD_BYTES)
     if not head:
         raise DataError(f"data file {path} is empty: give one phrase per line")

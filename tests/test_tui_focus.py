@@ -69,3 +69,20 @@ async def test_screen_keys_at_launch_never_land_in_the_first_field():
         assert app.screen is screen and data.value == before
         await pilot.press("tab", "shift+tab", *"a2")  # chosen by the user: every key is text
         assert data.value.endswith("a2") and app.screen is screen
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE])
+async def test_the_models_footer_shows_its_main_keys_first(size):
+    from tofy_tui.widgets.key_footer import KeyFooter
+
+    app = TofyApp()
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        placed, palette = app.screen.query_one(KeyFooter).placed()
+        shown = [key.key for key in placed]
+        assert shown[:4] == ["enter", "s", "slash", "space"], shown
+        assert all(key.end <= palette.start for key in placed)
+        if size == LARGE:
+            assert {"c", "r", "x", "q", "question_mark", "d", "n", "e"} <= set(shown), shown

@@ -48,6 +48,15 @@ class DiffScreen(DiffKeys, Screen):
     SUB_TITLE = "Diff"
     # In the footer's order, most used first: what does not fit its width stays in the help
     # and the palette. No single letter: every printable key is the query's (DiffKeys).
+    FOOTER_ORDER: ClassVar[tuple[str, ...]] = (
+        "diff.recall",
+        "diff.leave",
+        "diff.model",
+        "diff.export",
+        "app.quit",
+        "app.quit-any",
+        "app.help",
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave_input", "Words", id="diff.leave"),
         Binding("up", "recall(-1)", "Recall", show=False, id="diff.earlier"),  # QueryInput's

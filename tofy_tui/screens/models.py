@@ -34,6 +34,7 @@ from tofy_tui.screens.models_actions import ModelsActions, ModelsCommands
 from tofy_tui.widgets.key_footer import KeyFooter
 from tofy_tui.widgets.run_compare import RunCompare
 from tofy_tui.widgets.run_detail import RunDetail
+from tofy_tui.widgets.run_table import RunTable
 
 POLL_S = 1.0
 REDRAW_S = 1.0
@@ -52,14 +53,29 @@ class ModelsScreen(ModelsActions, Screen):
     ModelsScreen #models-status { height: 1; color: $text-muted; }
     ModelsScreen Input { height: 3; }
     """
+    # The footer shows these first, as far as its width allows; every key is in the palette
+    # and the help.
+    FOOTER_ORDER: ClassVar[tuple[str, ...]] = (
+        "models.open",
+        "models.diff",
+        "models.sort",
+        "models.filter",
+        "models.mark",
+        "models.compare",
+        "models.resume",
+        "models.stop",
+        "app.quit",
+        "app.help",
+        "models.delete",
+        "models.rename",
+        "models.export",
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
-        # The footer shows what fits 80 columns (Resume, Stop, the app's keys); the rest are
-        # in the palette and the help.
-        Binding("slash", "filter", "Filter", show=False, id="models.filter"),
-        Binding("s", "sort", "Sort", show=False, id="models.sort"),
+        Binding("slash", "filter", "Filter", id="models.filter"),
+        Binding("s", "sort", "Sort", id="models.sort"),
         Binding("S", "sort_reverse", "Sort order", show=False, id="models.sort-reverse"),
-        Binding("space", "mark", "Mark", show=False, id="models.mark"),
-        Binding("c", "compare", "Compare", show=False, id="models.compare"),
+        Binding("space", "mark", "Mark", id="models.mark"),
+        Binding("c", "compare", "Compare", id="models.compare"),
         Binding("m", "next_metric", "Metric", show=False, id="models.metric"),
         Binding("g", "metric_filter", "Metric filter", show=False, id="models.metric-filter"),
         Binding("t", "toggle_axis", "Step/time", show=False, id="models.axis"),
@@ -67,9 +83,9 @@ class ModelsScreen(ModelsActions, Screen):
         Binding("r", "resume", "Resume", id="models.resume"),
         Binding("w", "watch", "Watch", show=False, id="models.watch"),
         Binding("x", "stop", "Stop", id="models.stop"),
-        Binding("n", "rename", "Rename", show=False, id="models.rename"),
-        Binding("d", "delete", "Delete", show=False, id="models.delete"),
-        Binding("e", "export", "Export", show=False, id="models.export"),
+        Binding("n", "rename", "Rename", id="models.rename"),
+        Binding("d", "delete", "Delete", id="models.delete"),
+        Binding("e", "export", "Export", id="models.export"),
         Binding("i", "import", "Import", show=False, id="models.import"),
         Binding(
             "right_square_bracket", "toggle_detail", "Detail pane", show=False, id="models.detail"
@@ -100,7 +116,7 @@ class ModelsScreen(ModelsActions, Screen):
         with Horizontal(id="models-body"):
             with Vertical(id="models-left"):
                 yield Input(placeholder="filter runs: name, id, status, data", id="filter")
-                yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+                yield RunTable(id="runs", cursor_type="row", zebra_stripes=True)
                 yield Input(placeholder="metric filter: glob (eval/*) or text", id="mfilter")
                 yield RunCompare(id="compare")
                 yield Static("", id="models-status", markup=False)

@@ -31,10 +31,18 @@ class FirstInput(Input):
         if self._passes(event.key):
             event.prevent_default()
         elif event.is_printable or event.key in ("backspace", "delete"):
+            self._touch()
+
+    def on_click(self, event: events.Click) -> None:
+        self._touch()  # chosen with the mouse: the user's field now
+
+    def _touch(self) -> None:
+        if self.untouched:
             self.untouched = False
+            self.screen.refresh_bindings()  # the footer: letters are text from now on
 
     def on_blur(self, event: events.Blur) -> None:
         """Focus moved to another widget: coming back is the user's choice. (Another screen
         shown keeps the focus here, and the field untouched.)"""
         if self.screen.focused is not self:
-            self.untouched = False
+            self._touch()

@@ -32,7 +32,10 @@ class FooterKey:
 
 
 class KeyFooter(Widget):
-    """The current screen's shown bindings, then the command palette's key on the right."""
+    """The current screen's shown bindings, then the command palette's key on the right.
+
+    A screen's `FOOTER_ORDER` (binding ids) puts its main keys first; what does not fit the
+    width is left out from the end (it stays in `?` and the palette)."""
 
     ALLOW_SELECT = False
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -89,14 +92,16 @@ class KeyFooter(Widget):
         """A key per action, the shortest of its shown bindings (`q` before `ctrl+q`, which
         shows only while a field takes `q` as text), in the screen's order; and the palette's."""
         bindings = self.screen.active_bindings
-        chosen: dict[str, tuple[int, FooterKey]] = {}
+        first = getattr(self.screen, "FOOTER_ORDER", ())  # binding ids, most used first
+        chosen: dict[str, tuple[tuple[int, int], FooterKey]] = {}
         for order, (_, binding, enabled, _) in enumerate(bindings.values()):
             if not binding.show:
                 continue
             key = self._footer_key(binding, enabled)
+            rank = (first.index(binding.id) if binding.id in first else len(first), order)
             held = chosen.get(binding.action)
             if held is None or cell_len(key.display) < cell_len(held[1].display):
-                chosen[binding.action] = (order, key)
+                chosen[binding.action] = (min(rank, held[0]) if held else rank, key)
         keys = tuple(key for _, key in sorted(chosen.values(), key=lambda pair: pair[0]))
         palette = None
         found = bindings.get(self.app.COMMAND_PALETTE_BINDING)

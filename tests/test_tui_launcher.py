@@ -67,3 +67,27 @@ async def test_quitting_stops_the_child_off_the_loop_sigint_then_sigterm(monkeyp
     app.launcher.shutdown()  # what main() does once the app is gone: wait for the stop
     assert heard.read_text() == "INT"
     assert child.process.returncode == -signal.SIGTERM
+
+
+async def test_a_started_run_takes_its_name_with_it(monkeypatch):
+    from tofy_tui import training
+    from tofy_tui.form_memory import FormMemory
+    from tofy_tui.form_settings import DEFAULTS
+
+    monkeypatch.setattr(training, "train_command", lambda *args: SLEEPER)
+    notes = record_notes(monkeypatch)
+    app = TofyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        screen.form.set_value("name", "experiment")
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: screen.child is not None, f"the run to start {notes}")
+        await pilot.pause()
+        assert screen.form.values()["name"] == ""  # Start again: no second "experiment"
+        assert "the field is cleared" in "\n".join(screen.monitor.query_one("EventLog").lines)
+    app.launcher.shutdown()
+    memory = FormMemory()  # and a restart never brings the name back
+    memory.note({**DEFAULTS, "name": "experiment"})
+    memory.flush()
+    assert "name" not in FormMemory().restore()

@@ -78,7 +78,7 @@ def test_every_bad_field_gets_its_own_engine_message():
     assert check.errors["steps"] == "'abc' is not a whole number"
     assert check.errors["batch"] == "batch must be a positive whole number, got 0"
     assert check.errors["lr"] == "lr must be a positive number, got -1.0"
-    assert check.errors["max_vocab"].startswith("max_vocab must be at least 4")
+    assert check.errors["max_vocab"].startswith("max_vocab must be at least 5")
     assert check.errors["max_seq"] == "max_seq must be at least 2, got 1"
     assert set(check.errors) == {"steps", "batch", "lr", "max_vocab", "max_seq"}
 

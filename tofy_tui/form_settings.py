@@ -76,8 +76,9 @@ MAX_PROCESSES = 256
 FIELD_NAMES = tuple(f.name for f in FIELDS)
 ADVANCED = tuple(f.name for f in FIELDS if f.advanced)
 LABELS = {f.name: f.label for f in FIELDS}
-# How to launch this once, not settings worth keeping for the next run.
-ONE_OFF = ("refresh", "run_id")
+# How to launch this once, not settings worth keeping for the next run (a run's name is its
+# own: kept, the next run would repeat it).
+ONE_OFF = ("refresh", "run_id", "name")
 # The fields a preset sets: choosing a preset fills exactly these.
 PRESET_FIELDS = tuple(
     name
@@ -303,7 +304,7 @@ def _check_alone(name: str, value: object) -> str:
         return f"processes must be 1 to {MAX_PROCESSES} (1 = one process, no torchrun)"
     try:
         if name in MODEL_FIELDS:
-            base = {"dim": 1, "max_seq": 2, "layers": 1, "heads": 1, "max_vocab": 4}
+            base = {"dim": 1, "max_seq": 2, "layers": 1, "heads": 1, "max_vocab": 5}
             base[name] = value
             if name == "heads" and isinstance(value, int) and value > 0:
                 base["dim"] = value

@@ -92,6 +92,10 @@ class TrainSetup(Screen):
         self._watch(child.run_id, child, "Training", check.config.train.data)
         self.note(f"$ {child.pasteable}")
         self.note(f"log: {child.log_path}")
+        name = check.config.train.name
+        if name:  # the next run must not repeat it by accident
+            self.form.set_value("name", "")
+            self.note(f"Run name {name!r} is this run's: the field is cleared for the next run")
 
     def action_browse(self) -> None:
         from tofy_tui.screens.data_picker import DataPicker

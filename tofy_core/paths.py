@@ -51,6 +51,11 @@ def config_dir() -> Path:
     return _made(path)
 
 
+def logs_dir() -> Path:
+    """The app's logs of the training processes it started, one or two per run."""
+    return _made(data_dir() / "logs")
+
+
 def runs_dir() -> Path:
     """The folder holding one sub-folder per run."""
     path = data_dir() / "runs"

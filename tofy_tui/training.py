@@ -86,9 +86,7 @@ def _installed() -> bool:
 
 
 def logs_dir() -> Path:
-    path = paths.data_dir() / "logs"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return paths.logs_dir()
 
 
 def _child_env() -> dict[str, str]:
@@ -212,7 +210,7 @@ class Launcher:
         if not resuming and (paths.runs_dir() / run_id).exists():
             raise TofyError(f"a run named {run_id!r} already exists")
         log_path = logs_dir() / f"{run_id}{'.resume' if resuming else ''}.log"
-        with log_path.open("wb") as log:
+        with log_path.open("ab") as log:  # a resume adds to the last one's log
             try:
                 process = subprocess.Popen(
                     command,

@@ -246,13 +246,15 @@ def resume_trainer(
     config = runs.read_config(info)
     if steps is not None:
         config.train.extend(saved, steps)
+    # an imported run's recorded data is whatever it was first resumed on: --data may change it
+    moved_on = data is not None and not config.train.data and "imported_from" in info.extra
     config.train.data = _resumable_source(info, config.train.data, data)
     check_device(config.train.device)
     config.validate()
     check_processes(config.train, world.size)
     vocab = Vocab.load(info.file(runs.VOCAB_FILE))
     loaded = load_training_data(config, vocab)
-    _check_same_data(info, config.train, loaded.corpus)
+    _check_same_data(info, config.train, loaded.corpus, moved_on)
     trainer = Trainer(info, config, loaded, listeners=listeners if world.is_main else [])
     try:
         trainer.resume_from_files()  # takes the run's lock: a second trainer stops here
@@ -286,14 +288,17 @@ def _resumable_source(info: runs.RunInfo, recorded: str, given: str | None) -> s
     return absolute_source(source)
 
 
-def _check_same_data(info: runs.RunInfo, train: TrainConfig, corpus) -> None:
+def _check_same_data(
+    info: runs.RunInfo, train: TrainConfig, corpus, moved_on: bool = False
+) -> None:
     """The text read now is the text the run began on; older runs, which recorded no
-    fingerprint, start recording one. A changed embedded corpus (another Tofy version) is
-    only a warning: there is no other copy to point at."""
+    fingerprint, and an imported run given its data (`moved_on`), start recording one. A
+    changed embedded corpus (another Tofy version) is only a warning: there is no other
+    copy to point at."""
     size, digest = data_fingerprint(corpus)
     recorded = train.data_sha256
     train.data_bytes, train.data_sha256 = size, digest
-    if not recorded or recorded == digest:
+    if not recorded or recorded == digest or moved_on:
         return
     if not train.data:
         print(

@@ -5,12 +5,14 @@ others. Delete acts on folders inside the runs folder only and never follows a s
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import secrets
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -197,23 +199,53 @@ def make_run_folder(info: RunInfo, config: RunConfig) -> None:
     final.parent.mkdir(parents=True, exist_ok=True)
     if final.exists() or final.is_symlink():
         raise TofyError(f"a run named {info.run_id!r} already exists: pick another --run-id")
+    remove_dead_staging(final.parent)
     staging = Path(tempfile.mkdtemp(prefix=f".{info.run_id}.", suffix=".new", dir=final.parent))
     try:
         info.path = staging
-        info.created = now_iso()
+        # to the microsecond: runs made in the same second still list in the order made
+        info.created = datetime.now(UTC).isoformat(timespec="microseconds")
         write_config(info, config)
         write_info(info)
         try:
             os.rename(staging, final)
-        except OSError:
-            raise TofyError(
-                f"a run named {info.run_id!r} already exists: pick another --run-id"
-            ) from None
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY) or final.exists():
+                raise TofyError(
+                    f"a run named {info.run_id!r} already exists: pick another --run-id"
+                ) from None
+            raise TofyError(f"cannot create run folder {final}: {exc.strerror or exc}") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
         info.path = final
+
+
+STALE_STAGING_S = 600.0  # a staging folder with no readable owner, untouched this long
+
+
+def remove_dead_staging(home: Path) -> list[str]:
+    """Remove the hidden `.ID.XXXX.new` folders that processes killed while creating a run
+    left behind: one whose run.json names a process that is gone, or, without a readable
+    run.json, one untouched for STALE_STAGING_S. A live creator's folder is kept."""
+    removed = []
+    for path in home.glob(".*.new"):
+        if path.is_symlink() or not path.is_dir():
+            continue
+        try:
+            data = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
+            pid, started = data.get("pid"), data.get("pid_started")
+            dead = not pid_alive(pid if isinstance(pid, int) else None, started)
+        except (OSError, ValueError, AttributeError, TypeError):
+            try:
+                dead = time.time() - path.stat().st_mtime > STALE_STAGING_S
+            except OSError:
+                continue
+        if dead:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed
 
 
 def read_info(path: Path) -> RunInfo:
@@ -357,4 +389,6 @@ def delete_run(ref: str) -> RunInfo:
         raise TofyError(f"run {info.run_id} is still training (pid {info.pid}): stop it first")
     with lock_run(path, info.run_id):
         shutil.rmtree(path)
+    for log in (f"{info.run_id}.log", f"{info.run_id}.resume.log"):  # the app's, if any
+        (paths.logs_dir() / log).unlink(missing_ok=True)
     return info

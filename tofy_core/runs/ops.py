@@ -81,9 +81,23 @@ def export_run(ref: str, folder: str | Path, overwrite: bool = False) -> Exporte
         target.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(out.model, model)
         atomic_write_bytes(out.vocab, vocab)
+        for file in (out.model, out.vocab):  # handed over: readable as the user's files are
+            os.chmod(file, 0o666 & ~_umask())
     except OSError as exc:
         raise TofyError(f"cannot write to {target}: {exc.strerror or exc}") from None
     return out
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it (os.umask sets it, for every thread)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
 
 
 def checked_export(info: runs.RunInfo) -> tuple[bytes, bytes]:

@@ -222,7 +222,7 @@ def test_schedules_are_pure_functions_of_the_step():
     ("model", "message"),
     [
         (dict(dim=30, heads=4), "not divisible by heads"),
-        (dict(max_vocab=3), "at least 4"),
+        (dict(max_vocab=3), "at least 5"),
         (dict(layers=0), "positive whole number"),
     ],
 )

@@ -51,6 +51,7 @@ def mixed_corpus(tmp_path: Path) -> Path:
         "it's the cat’s toy, isn't it?\r",
         " ".join(f"w{i % 7}" for i in range(40)),
         " ".join(f"w{i % 5}" for i in range(33)),  # 33 = 2×16 + 1: a one-token window dropped
+        " ".join(f"v{i % 4}" for i in range(17)),  # 17 = 16 + 1: one window, cut short
         *(f"line {i} of the generated part, word{i % 13} and more{i % 3}" for i in range(300)),
         *(f"line {i} of the generated part, word{i % 13} and more{i % 3}" for i in range(40)),
     ]

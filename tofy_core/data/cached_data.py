@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tofy_core.config import SPECIAL_TOKENS
-from tofy_core.data.flat_table import FlatTable, open_array
+from tofy_core.data.flat_table import FlatTable, long_phrases, open_array
 from tofy_core.data.text import resolve_source
 from tofy_core.data.token_cache import Entry, find_or_build
 from tofy_core.data.training_data import CorpusInfo, TrainingData
@@ -50,7 +50,9 @@ def open_side(entry: Entry, name: str, width: int, lut: np.ndarray, counts=None)
     side = entry.side(name)
     tokens = open_array(entry.folder / f"{name}.i32", np.int32, side["tokens"])
     offsets = open_array(entry.folder / f"{name}.off", np.int64, side["phrases"] + 1)
-    return FlatTable(tokens, offsets, width, lut, side["longest"], counts)
+    path = entry.folder / f"{name}.off"
+    long = long_phrases(path, side["phrases"], width, side["longest"])
+    return FlatTable(tokens, offsets, width, lut, long, counts)
 
 
 def load_cached(

@@ -24,7 +24,9 @@ def open_array(path: Path, dtype, count: int) -> np.ndarray:
 class FlatTable:
     """Rows of at most `width` ids: each phrase whole when it fits, else cut into windows of
     `width` (a last window under 2 tokens dropped), in phrase order. `lut` maps the cache's
-    rank ids to the run's vocabulary ids."""
+    rank ids to the run's vocabulary ids. Only the phrases longer than `width` (`long`, found
+    by `long_phrases`) are indexed in memory; a row of any other phrase is found by arithmetic,
+    so memory does not grow with the corpus."""
 
     def __init__(
         self,
@@ -32,31 +34,49 @@ class FlatTable:
         offsets: np.ndarray,
         width: int,
         lut: np.ndarray,
-        longest: int,
+        long: np.ndarray | None = None,
         counts: np.ndarray | None = None,
     ) -> None:
         self.tokens, self.offsets, self.width, self.lut = tokens, offsets, width, lut
         self.counts = counts  # training counts per rank id (from FIRST_WORD_ID), if known
-        self.cut = longest > width
-        if self.cut:  # rows differ from phrases: their starts and lengths, 12 bytes a row
-            self.starts, self.row_lengths = _windows(np.asarray(offsets), width)
-        else:
-            self.starts = offsets[:-1]
-            self.row_lengths = None
+        self.long = np.zeros(0, dtype=np.int64) if long is None else long
+        ends = np.asarray(offsets[self.long + 1]) if len(self.long) else self.long
+        self.long_lengths = ends - np.asarray(offsets[self.long]) if len(self.long) else ends
+        windows = -(-self.long_lengths // width)
+        windows -= (self.long_lengths - (windows - 1) * width) < 2
+        self.long_windows = windows
+        extra = np.cumsum(windows - 1)
+        self.extra_through = extra  # extra rows up to and including each long phrase
+        self.long_first_row = self.long + extra - (windows - 1)
+        self.count = len(offsets) - 1 + (int(extra[-1]) if len(extra) else 0)
 
     def __len__(self) -> int:
-        return len(self.starts)
+        return self.count
 
-    def _lengths_of(self, rows: np.ndarray) -> np.ndarray:
-        if self.row_lengths is not None:
-            return self.row_lengths[rows]
-        return self.offsets[rows + 1] - self.offsets[rows]
+    def _place(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each row's ids start in `tokens`, and how many it has."""
+        rows = rows.astype(np.int64)
+        if not len(self.long):
+            starts = np.asarray(self.offsets[rows])
+            return starts, np.asarray(self.offsets[rows + 1]) - starts
+        k = np.searchsorted(self.long_first_row, rows, side="right") - 1
+        known = k >= 0
+        kk = np.where(known, k, 0)
+        window = rows - self.long_first_row[kk]
+        inside = known & (window < self.long_windows[kk])
+        phrase = rows - np.where(known, self.extra_through[kk], 0)
+        phrase = np.where(inside, self.long[kk], phrase)
+        starts = np.asarray(self.offsets[phrase])
+        lengths = np.asarray(self.offsets[phrase + 1]) - starts
+        cut = np.minimum(self.long_lengths[kk] - window * self.width, self.width)
+        return (
+            np.where(inside, starts + window * self.width, starts),
+            np.where(inside, cut, lengths),
+        )
 
     def rows(self, indices: torch.Tensor) -> torch.Tensor:
         """The chosen rows as int64 vocabulary ids, trimmed to the longest of them."""
-        rows = indices.numpy()
-        starts = np.asarray(self.starts[rows], dtype=np.int64)
-        lengths = np.asarray(self._lengths_of(rows), dtype=np.int64)
+        starts, lengths = self._place(indices.numpy())
         width = int(lengths.max())
         place = np.arange(width, dtype=np.int64)
         real = place < lengths[:, None]
@@ -68,8 +88,8 @@ class FlatTable:
     @property
     def lengths(self) -> torch.Tensor:
         """Every row's length (a tensor of all rows: for measurements, not the sampler)."""
-        all_rows = np.arange(len(self), dtype=np.int64)
-        return torch.from_numpy(np.asarray(self._lengths_of(all_rows), dtype=np.int64))
+        _, lengths = self._place(np.arange(len(self), dtype=np.int64))
+        return torch.from_numpy(lengths.astype(np.int64))
 
     def word_counts(self, vocab_size: int) -> torch.Tensor:
         """How often each real word occurs in the rows, as `TokenTable.word_counts` counts
@@ -78,10 +98,9 @@ class FlatTable:
             raise ValueError("this side has no word counts")
         ranks = np.arange(FIRST_WORD_ID, FIRST_WORD_ID + len(self.counts))
         per_rank = self.counts.copy()
-        if self.cut:
-            lengths = np.diff(np.asarray(self.offsets))
-            dropped = (lengths > self.width) & (lengths % self.width == 1)
-            last = np.asarray(self.tokens[np.asarray(self.offsets)[1:][dropped] - 1])
+        dropped = self.long[self.long_lengths % self.width == 1]  # a one-token last window
+        if len(dropped):
+            last = np.asarray(self.tokens[np.asarray(self.offsets[dropped + 1]) - 1])
             np.subtract.at(per_rank, last - FIRST_WORD_ID, 1)
         out = np.zeros(max(vocab_size, FIRST_WORD_ID), dtype=np.int64)
         ids = self.lut[ranks]
@@ -99,15 +118,16 @@ class FlatTable:
         )
 
 
-def _windows(offsets: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Start and length of every window of every phrase, in order."""
-    lengths = np.diff(offsets)
-    count = -(-lengths // width)
-    last = lengths - (count - 1) * width
-    count -= last < 2
-    first = np.zeros(len(count) + 1, dtype=np.int64)
-    np.cumsum(count, out=first[1:])
-    within = np.arange(int(first[-1]), dtype=np.int64) - np.repeat(first[:-1], count)
-    starts = np.repeat(offsets[:-1], count) + within * width
-    ends = np.repeat(offsets[1:], count)
-    return starts, np.minimum(ends - starts, width).astype(np.int32)
+def long_phrases(path: Path, phrases: int, width: int, longest: int) -> np.ndarray:
+    """The numbers of the phrases longer than `width`, read from an offsets file in slices
+    (plain reads: the whole file never becomes part of the process's memory)."""
+    if longest <= width or phrases == 0:
+        return np.zeros(0, dtype=np.int64)
+    found = []
+    step = 1 << 20
+    with path.open("rb") as handle:
+        for first in range(0, phrases, step):
+            handle.seek(8 * first)
+            part = np.fromfile(handle, dtype=np.int64, count=min(step, phrases - first) + 1)
+            found.append(np.flatnonzero(np.diff(part) > width) + first)
+    return np.concatenate(found).astype(np.int64)

@@ -192,18 +192,31 @@ def first_pass(
     workers: int | None = None,
 ) -> PassResult:
     """Stream `path` through the tokenizer into `tokens_path`; `report(bytes read)` as it
-    goes. A file of one chunk is tokenized here, without starting workers."""
+    goes. A file of one chunk is tokenized here, without starting workers; so is every file
+    when workers cannot run (a calling script that re-runs itself when imported, as spawned
+    workers import it, breaks the pool: the pass then starts again in this process)."""
+    from concurrent.futures.process import BrokenProcessPool
+
     read_data_bytes(path, 0)  # the same refusals (missing, a folder, unreadable) as a read
+    report = report or (lambda done: None)
     with path.open("rb") as handle, tokens_path.open("wb") as out:
         merger = _Merger(out)
         jobs = _jobs(read_chunks(handle, chunk_bytes), lowercase)
-        report = report or (lambda done: None)
-        if os.fstat(handle.fileno()).st_size <= chunk_bytes:
+        pooled = os.fstat(handle.fileno()).st_size > chunk_bytes
+        try:
+            if pooled:
+                _pooled(jobs, merger, path, workers or worker_count(), report)
+        except BrokenProcessPool:
+            handle.seek(0)
+            out.seek(0)
+            out.truncate()
+            merger = _Merger(out)
+            jobs = _jobs(read_chunks(handle, chunk_bytes), lowercase)
+            pooled = False
+        if not pooled:
             for job, done in jobs:
                 merger.add(path, tokenize_chunk(job))
                 report(done)
-        else:
-            _pooled(jobs, merger, path, workers or worker_count(), report)
     return PassResult(
         tokens_path,
         _joined(merger.lengths, np.int32),

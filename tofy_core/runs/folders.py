@@ -13,6 +13,7 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,10 +192,12 @@ def plan_run(config: RunConfig, run_id: str | None = None) -> RunInfo:
     )
 
 
-def make_run_folder(info: RunInfo, config: RunConfig) -> None:
-    """Create a planned run's folder with config.json and run.json: written in a hidden
-    folder then renamed into place, so a run folder is never seen half made; refuses an id
-    taken meanwhile."""
+def make_run_folder(
+    info: RunInfo, config: RunConfig, fill: Callable[[RunInfo], None] | None = None
+) -> None:
+    """Create a planned run's folder with config.json and run.json (and what `fill` writes
+    into `info.path` meanwhile): written in a hidden folder then renamed into place, so a run
+    folder is never seen half made; refuses an id taken meanwhile."""
     final = info.path
     final.parent.mkdir(parents=True, exist_ok=True)
     if final.exists() or final.is_symlink():
@@ -207,6 +210,8 @@ def make_run_folder(info: RunInfo, config: RunConfig) -> None:
         info.created = datetime.now(UTC).isoformat(timespec="microseconds")
         write_config(info, config)
         write_info(info)
+        if fill is not None:
+            fill(info)
         try:
             os.rename(staging, final)
         except OSError as exc:

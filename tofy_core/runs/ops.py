@@ -5,7 +5,6 @@ Shared by `tofy rename/export/import` and the TUI's Models screen."""
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,12 +197,11 @@ def import_checkpoint(
     info.status, info.pid, info.step, info.steps = "finished", None, step, max(step, 1)
     info.dataset = "(imported)"
     info.extra = {"imported_from": str(model_path.resolve())}
-    runs.make_run_folder(info, run_config)
-    try:
-        _write_checkpoint(info, model, config, step, vocab)
-    except BaseException:
-        shutil.rmtree(info.path, ignore_errors=True)
-        raise
+    # the weights, vocabulary and state are written before the folder appears: a list read
+    # meanwhile never sees a finished run without them
+    runs.make_run_folder(
+        info, run_config, fill=lambda staged: _write_checkpoint(staged, model, config, step, vocab)
+    )
     return info
 
 

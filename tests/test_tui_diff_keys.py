@@ -122,3 +122,35 @@ async def test_tab_reaches_the_word_list_and_the_footer_shows_the_main_keys(at_h
         assert {"escape", "up", "ctrl+o"} <= shown, shown
         if size[0] >= 160:
             assert {"ctrl+s", "ctrl+n", "ctrl+r", "ctrl+b"} <= shown, shown
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_three_answers_fit_the_width_with_the_neighbours_in_view(at_home, size):
+    from tofy_tui.widgets.gauge import Gauge
+
+    app = TofyApp()
+    async with app.run_test(size=size) as pilot:
+        screen = await open_diff(pilot, app)
+        await type_query(pilot, "erin drinks hot _ => tea, the, you")
+        hint = screen.query_one("#diff-hint")
+        await pilot.pause()
+        assert len(screen.last.results) == 3, (screen.last.results, cards(screen), hint.render())
+        await wait_until(pilot, lambda: len(cards(screen)) == 3, "3 cards")
+        await pilot.pause()
+        shown = [card for card in screen.query(AnswerCard) if card.display]
+        for gauge in screen.query(Gauge):  # one line each, the value at its end
+            assert gauge.region.height == 1
+            line = gauge.render().plain
+            assert line.startswith(("cosine ", "L2 unit ")) and f"{gauge.value:.4f}" in line
+            assert len(line) <= gauge.region.width, line
+        neighbours = screen.query_one(NeighbourList)
+        assert neighbours.region.height >= 3 and screen.region.contains_region(neighbours.region)
+        side = screen.query_one("#diff-side")
+        if size[0] <= 100:
+            assert len({card.region.x for card in shown}) == 1  # stacked, one per row
+            assert all(card.region.width >= 60 for card in shown)
+            assert not side.display
+            await pilot.press("ctrl+g")  # the history, on demand
+            assert side.display
+        else:
+            assert side.display

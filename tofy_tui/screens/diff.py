@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from tofy_core.errors import TofyError
 from tofy_core.probe.query import DiffAnswer, TokenView, parse_query
 from tofy_core.runs import folders as runs
+from tofy_tui.focus import keep_focus_shown
 from tofy_tui.messages import ModelFailed, ModelLoaded
 from tofy_tui.screens.diff_keys import DiffKeys
 from tofy_tui.widgets.answer_card import AnswerCard
@@ -32,6 +33,7 @@ from tofy_tui.widgets.neighbour_list import NeighbourList
 from tofy_tui.widgets.query_input import QueryInput
 
 TOP_K_STEPS = (5, 10, 20, 50)
+NARROW = 100  # columns: at this width or less the history is a pane shown on demand
 HIDDEN_EXTRA = 32  # asked beyond k when words of the phrase are hidden from the neighbours
 PLACEHOLDER = "phrase with _ => answer   (several: a, b · none: the model's guesses)"
 
@@ -66,6 +68,7 @@ class DiffScreen(DiffKeys, Screen):
         Binding("ctrl+n", "more_neighbours", "Top-k", id="diff.top-k"),
         Binding("ctrl+r", "compare", "Re-ask all", id="diff.compare"),
         Binding("ctrl+b", "toggle_hidden", "Hide phrase words", id="diff.hide"),
+        Binding("ctrl+g", "toggle_history", "History pane", id="diff.history"),
     ]
     DEFAULT_CSS = """
     #diff-main { width: 1fr; padding: 0 1; }
@@ -80,6 +83,9 @@ class DiffScreen(DiffKeys, Screen):
     #diff-neighbours { height: 1fr; min-height: 5; }
     #diff-side { width: 44; border-left: vkey $panel-lighten-2; }
     #diff-history { height: 1fr; }
+    DiffScreen.-narrow #diff-side { width: 34; }
+    DiffScreen.-narrow #diff-cards { layout: vertical; max-height: 9; overflow-y: auto; }
+    DiffScreen.-narrow .answer-card { border: none; padding: 0; }
     """
 
     def __init__(self) -> None:
@@ -93,6 +99,7 @@ class DiffScreen(DiffKeys, Screen):
         self.top_k = TOP_K_STEPS[0]
         self.hide_phrase_words = False
         self.last: DiffAnswer | None = None
+        self.history_shown: bool | None = None  # None: by the width (hidden when narrow)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -111,7 +118,24 @@ class DiffScreen(DiffKeys, Screen):
                 yield HistoryPanel(id="diff-history")
         yield KeyFooter()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._lay_out(event.size.width)
+
+    def _lay_out(self, width: int) -> None:
+        """At NARROW columns or fewer the answer cards stack one per row and the history is
+        a pane Ctrl+G shows, so the phrase and the neighbours keep their room."""
+        narrow = width <= NARROW
+        self.set_class(narrow, "-narrow")
+        side = self.query_one("#diff-side")
+        side.display = not narrow if self.history_shown is None else self.history_shown
+        keep_focus_shown(self, self.query_one("#diff-input"))
+
+    def action_toggle_history(self) -> None:
+        self.history_shown = not self.query_one("#diff-side").display
+        self._lay_out(self.app.size.width)
+
     def on_mount(self) -> None:
+        self._lay_out(self.app.size.width)
         self.query_one("#diff-input", Input).focus()
         ref = self.wanted or default_model()
         if ref is None:

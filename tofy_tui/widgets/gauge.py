@@ -27,7 +27,11 @@ def bar(fraction: float, width: int = WIDTH) -> str:
 
 
 class Gauge(Static):
-    """`label ▕bar▏ value` on the scale `low…high`; `value` is what the engine returned."""
+    """`label ▕bar▏ value` on the scale `low…high`, on one line at any width (the bar takes
+    what the label, the scale's ends and the value leave); `value` is what the engine
+    returned."""
+
+    DEFAULT_CSS = "Gauge { height: 1; }"
 
     def __init__(self, label: str, low: float, high: float, **kwargs) -> None:
         super().__init__("", **kwargs)
@@ -35,13 +39,25 @@ class Gauge(Static):
         self.low = low
         self.high = high
         self.value: float | None = None
+        self.colour = ""
 
     def show(self, value: float, colour: str) -> None:
         self.value = value
-        text = Text()
-        text.append(f"{self.label:<7}", style="dim")
-        text.append(f"{self.low:g} ")
-        text.append(bar((value - self.low) / (self.high - self.low)), style=colour)
-        text.append(f" {self.high:g}  ")
-        text.append(f"{value:.4f}", style=f"bold {colour}")
-        self.update(text)
+        self.colour = colour
+        self.refresh()
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="crop")
+        if self.value is None:
+            return text
+        label = f"{self.label} ".ljust(8)
+        low, high, value = f"{self.low:g} ", f" {self.high:g} ", f" {self.value:.4f}"
+        room = self.size.width - len(label) - len(low) - len(high) - len(value)
+        text.append(label, style="dim")
+        if room >= 4:  # too narrow for a bar: the value alone
+            text.append(low)
+            fraction = (self.value - self.low) / (self.high - self.low)
+            text.append(bar(fraction, min(room, WIDTH)), style=self.colour)
+            text.append(high)
+        text.append(value.strip() if room < 4 else value, style=f"bold {self.colour}")
+        return text

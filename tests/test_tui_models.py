@@ -12,6 +12,7 @@ from tui_pilot import SIZE, wait_until
 
 from tofy_core.runs import folders as runs
 from tofy_tui.app import TofyApp
+from tofy_tui.run_list import COLUMNS
 from tofy_tui.screens.models import ModelsScreen
 from tofy_tui.screens.models_dialogs import AskScreen, ConfirmScreen
 from tofy_tui.widgets.run_compare import RunCompare
@@ -58,7 +59,8 @@ async def test_sort_filter_and_the_cursor_survives_a_refresh(two_runs):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_models(pilot, app, 2)
         assert names(screen) == ["beta", "alpha"]  # newest first
-        while screen.sort_column != 5:  # steps done, most first
+        step = [c.title for c in COLUMNS].index("step")
+        while screen.sort_column != step:  # steps done, most first
             await pilot.press("s")
         assert names(screen) == ["alpha", "beta"] and screen.sort_reverse
         await pilot.press("S")

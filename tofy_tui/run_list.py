@@ -57,6 +57,8 @@ def _tail(text: str, width: int = 24) -> str:
     return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
+# By priority: what a narrow terminal shows first (the table scrolls sideways to the rest);
+# the data path and the creation time give way. The status line names the sort column.
 COLUMNS: tuple[Column, ...] = (
     Column("name", lambda s: _text(s.name), lambda s: s.name.lower()),
     Column(
@@ -64,13 +66,6 @@ COLUMNS: tuple[Column, ...] = (
         lambda s: _text(s.status, STATUS_STYLE.get(s.status, "")),
         lambda s: s.status,
     ),
-    Column("data", lambda s: _text(_tail(s.dataset)), lambda s: s.dataset),
-    Column(
-        "params",
-        lambda s: _text(format_count(s.parameters) if s.parameters else "-"),
-        lambda s: _missing_last(s.parameters),
-    ),
-    Column("dim/L/H", lambda s: _text(_shape(s)), lambda s: _missing_last(s.dim)),
     Column("step", lambda s: _text(f"{s.step:,}/{s.steps:,}"), lambda s: s.step),
     Column(
         "loss",
@@ -78,13 +73,20 @@ COLUMNS: tuple[Column, ...] = (
         lambda s: _missing_last(s.loss),
     ),
     Column("top-10", lambda s: _text(_pct(s.best_top10)), lambda s: _missing_last(s.best_top10)),
+    Column(
+        "params",
+        lambda s: _text(format_count(s.parameters) if s.parameters else "-"),
+        lambda s: _missing_last(s.parameters),
+    ),
+    Column("dim/L/H", lambda s: _text(_shape(s)), lambda s: _missing_last(s.dim)),
     Column("device", lambda s: _text(s.device or "-"), lambda s: s.device),
+    Column("size", lambda s: _text(format_bytes(s.size)), lambda s: s.size),
+    Column("data", lambda s: _text(_tail(s.dataset)), lambda s: s.dataset),
     Column(
         "created",
         lambda s: _text(s.created[5:16].replace("T", " ")),
         lambda s: (s.created, s.run_id),  # runs made within one second: by id, as `tofy runs`
     ),
-    Column("size", lambda s: _text(format_bytes(s.size)), lambda s: s.size),
 )
 DESCENDING_FIRST = {"top-10", "step", "created", "size", "params"}
 
@@ -110,8 +112,19 @@ def matches_filter(summary: RunSummary, text: str) -> bool:
     return any(needle in value.lower() for value in hay)
 
 
-def row(summary: RunSummary, marked: bool) -> list[Text]:
-    return [_text(MARK if marked else " ", "bold magenta")] + [c.cell(summary) for c in COLUMNS]
+def row(summary: RunSummary, marked: bool, repeated: bool = False) -> list[Text]:
+    """A run's cells; a `repeated` name (another run has it too) is followed by the run's id,
+    so the two rows can be told apart."""
+    cells = [c.cell(summary) for c in COLUMNS]
+    if repeated:
+        cells[0] = _text(f"{summary.name} · {summary.run_id}")
+    return [_text(MARK if marked else " ", "bold magenta"), *cells]
+
+
+def repeated_names(summaries: list[RunSummary]) -> set[str]:
+    """Names that more than one run has."""
+    seen: set[str] = set()
+    return {s.name for s in summaries if s.name in seen or seen.add(s.name)}
 
 
 # ---------------------------------------------------------------- metrics for the plots

@@ -27,6 +27,7 @@ from tofy_tui.run_list import (
     RunsListed,
     matches_filter,
     read_downsampled,
+    repeated_names,
     row,
     sort_runs,
 )
@@ -107,7 +108,7 @@ class ModelsScreen(ModelsActions, Screen):
         self.listings = 0  # lists received (tests wait on it)
         self._listing = self._reading = False
         self._plots_stale = True
-        self._drawn: dict[str, tuple[int, str, bool]] = {}  # run id → what its row shows
+        self._drawn: dict[str, tuple[int, str, bool, bool]] = {}  # run id → what its row shows
         self._columns: list = []
         self._detail_of: tuple[str, int, str] | None = None  # what the detail pane shows
 
@@ -173,21 +174,27 @@ class ModelsScreen(ModelsActions, Screen):
         shown = [s for s in self.summaries if matches_filter(s, self.filter_text)]
         self.shown = sort_runs(shown, self.sort_column, self.sort_reverse)
         ids = [s.run_id for s in self.shown]
+        twins = repeated_names(self.summaries)
         if ids == list(self._drawn):
             for summary in self.shown:
-                state = (summary.serial, summary.status, summary.run_id in self.marked)
+                state = (
+                    summary.serial,
+                    summary.status,
+                    summary.run_id in self.marked,
+                    summary.name in twins,
+                )
                 if self._drawn[summary.run_id] != state:
                     self._drawn[summary.run_id] = state
-                    cells = row(summary, state[2])
+                    cells = row(summary, state[2], state[3])
                     for key, cell in zip(self._columns, cells, strict=True):
                         table.update_cell(summary.run_id, key, cell)
         else:
             table.clear()
             self._drawn = {}
             for summary in self.shown:
-                marked = summary.run_id in self.marked
-                table.add_row(*row(summary, marked), key=summary.run_id)
-                self._drawn[summary.run_id] = (summary.serial, summary.status, marked)
+                marked, twin = summary.run_id in self.marked, summary.name in twins
+                table.add_row(*row(summary, marked, twin), key=summary.run_id)
+                self._drawn[summary.run_id] = (summary.serial, summary.status, marked, twin)
             if keep in ids:
                 table.move_cursor(row=ids.index(keep), animate=False)
         self._show_status()

@@ -33,3 +33,29 @@ async def test_main_columns_first_and_repeated_names_show_their_id(two_runs, siz
         cells = {row_key: screen.table.get_row(row_key)[1].plain for row_key in ("alpha", "beta")}
         assert cells["alpha"] != cells["beta"], cells
         assert "beta" in cells["beta"]  # its id, since the name does not tell them apart
+
+
+async def test_the_file_list_leaves_out_the_lock_and_an_empty_list_says_how_to_train(
+    two_runs,  # noqa: F811
+):
+    from tofy_tui.widgets.run_detail import detail_text
+
+    (two_runs / "alpha" / ".lock").write_text("12345")
+    app = TofyApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("2")
+        screen = await open_models(pilot, app, 2)
+        alpha = next(s for s in screen.shown if s.run_id == "alpha")
+        text = detail_text(alpha).plain
+        assert "model.safetensors" in text and ".lock" not in text
+
+
+async def test_an_empty_models_screen_says_how_to_train_one():
+    app = TofyApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("2")
+        await pilot.pause(0.5)
+        status = str(app.screen.query_one("#models-status").render())
+        assert "No runs yet" in status and "tofy train" in status

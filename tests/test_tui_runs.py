@@ -65,6 +65,7 @@ async def test_start_a_tiny_run_and_watch_it_finish(tiny_corpus):
         for plot in screen.query(MetricPlot):
             assert plot.points > 0, plot.id
         assert "end: finished at step 20" in log_text(screen)
+        assert f"probe it: 3 (the Diff screen), or `tofy diff {run_id}`" in log_text(screen)
         assert "step 20/20" in str(screen.query_one("#progress-line", Static).render())
         assert not screen.launcher.running()
         assert recent_data() == [str(tiny_corpus)]  # it trained: worth offering again

@@ -169,6 +169,7 @@ class ModelsScreen(ModelsActions, Screen):
         the same runs in the same order, only the changed ones are redrawn in place."""
         table = self.table
         keep = self.selected.run_id if self.selected else None
+        was_at = table.cursor_row
         present = {s.run_id for s in self.summaries}
         self.marked &= present
         shown = [s for s in self.summaries if matches_filter(s, self.filter_text)]
@@ -197,11 +198,17 @@ class ModelsScreen(ModelsActions, Screen):
                 self._drawn[summary.run_id] = (summary.serial, summary.status, marked, twin)
             if keep in ids:
                 table.move_cursor(row=ids.index(keep), animate=False)
+            elif ids:  # its run is gone (deleted): the row that took its place
+                table.move_cursor(row=min(max(was_at, 0), len(ids) - 1), animate=False)
         self._show_status()
         self._selection_changed()
 
     def _show_status(self) -> None:
         order = "↓" if self.sort_reverse else "↑"
+        if not self.summaries:
+            text = "No runs yet: press 1, then Start (s, or Ctrl+R in a field), or `tofy train`"
+            self.query_one("#models-status", Static).update(text)
+            return
         text = f"{len(self.shown)} of {len(self.summaries)} runs · sorted by "
         text += f"{COLUMNS[self.sort_column].title} {order}"
         if self.filter_text:

@@ -352,6 +352,8 @@ class TrainScreen(TrainSetup, MonitorKeys):
         self.monitor.show_end(end)
         self.monitor.show_progress(watched.history, watched.status)
         self._redraw(watched)
+        if end.status in ("finished", "stopped"):
+            self.monitor.note(f"probe it: 3 (the Diff screen), or `tofy diff {message.run_id}`")
         self.notify(
             f"Run {message.run_id} {end.status}" + (f": {end.error}" if end.error else ""),
             severity=SEVERITY.get(end.status, "error"),

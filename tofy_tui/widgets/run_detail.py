@@ -57,6 +57,8 @@ def detail_text(s: RunSummary) -> Text:
     line("folder", str(s.path))
     out.append("files\n", style="bold")
     for name, size in s.files.items():
+        if name.startswith("."):
+            continue  # the trainer's lock and leftovers: not the run's files
         out.append(f"  {name:<22} {format_bytes(size)}\n")
     if s.config:
         out.append("config\n", style="bold")

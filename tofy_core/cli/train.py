@@ -253,6 +253,7 @@ def resume_trainer(
     config.validate()
     check_processes(config.train, world.size)
     vocab = Vocab.load(info.file(runs.VOCAB_FILE))
+    _refuse_changed_file(info, config.train, moved_on)
     loaded = load_training_data(config, vocab)
     _check_same_data(info, config.train, loaded.corpus, moved_on)
     trainer = Trainer(info, config, loaded, listeners=listeners if world.is_main else [])
@@ -307,11 +308,27 @@ def _check_same_data(
             file=sys.stderr,
         )
         return
-    raise DataError(
-        f"{corpus.source} is not the data run {info.run_id} was trained on (its size or sha256 "
+    raise _changed_data(info, corpus.source)
+
+
+def _changed_data(info: runs.RunInfo, source: str) -> DataError:
+    return DataError(
+        f"{source} is not the data run {info.run_id} was trained on (its size or sha256 "
         f"changed): restore it, or point at the original with "
         f"`tofy resume {info.run_id} --data PATH`"
     )
+
+
+def _refuse_changed_file(info: runs.RunInfo, train: TrainConfig, moved_on: bool) -> None:
+    """A data file whose text changed is refused before any tokenizing, in one line (its
+    hash is the token cache's, remembered by path, size and modification time)."""
+    from tofy_core.data.hub_spec import is_hub_spec
+    from tofy_core.data.token_cache import fingerprint
+
+    if moved_on or not train.data or not train.data_sha256 or is_hub_spec(train.data):
+        return
+    if fingerprint(paths.user_path(train.data))[1] != train.data_sha256:
+        raise _changed_data(info, train.data)
 
 
 def _resume_and_fit(info: runs.RunInfo, args: argparse.Namespace) -> str:

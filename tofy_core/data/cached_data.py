@@ -52,7 +52,8 @@ def open_side(entry: Entry, name: str, width: int, lut: np.ndarray, counts=None)
     offsets = open_array(entry.folder / f"{name}.off", np.int64, side["phrases"] + 1)
     path = entry.folder / f"{name}.off"
     long = long_phrases(path, side["phrases"], width, side["longest"])
-    return FlatTable(tokens, offsets, width, lut, long, counts)
+    files = (entry.folder / f"{name}.i32", path) if side["tokens"] else None
+    return FlatTable(tokens, offsets, width, lut, long, counts, files)
 
 
 def load_cached(

@@ -5,6 +5,9 @@ its rows' ids from the file."""
 
 from __future__ import annotations
 
+import mmap
+import os
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +18,16 @@ from tofy_core.data.vocab import FIRST_WORD_ID, PAD_ID
 
 
 def open_array(path: Path, dtype, count: int) -> np.ndarray:
-    """A read-only memory map of `count` values (an empty array for none: mmap refuses 0)."""
+    """A read-only memory map of `count` values (an empty array for none: mmap refuses 0),
+    marked for random access: the sampler reads scattered rows, and the kernel's read-ahead
+    would otherwise map most of the file into the process for a few of them."""
     if count == 0:
         return np.zeros(0, dtype=dtype)
-    return np.memmap(path, dtype=dtype, mode="r", shape=(count,))
+    with path.open("rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    if hasattr(mmap, "MADV_RANDOM"):
+        mapped.madvise(mmap.MADV_RANDOM)
+    return np.frombuffer(mapped, dtype=dtype, count=count)
 
 
 class FlatTable:
@@ -36,8 +45,11 @@ class FlatTable:
         lut: np.ndarray,
         long: np.ndarray | None = None,
         counts: np.ndarray | None = None,
+        files: tuple[Path, Path] | None = None,
     ) -> None:
         self.tokens, self.offsets, self.width, self.lut = tokens, offsets, width, lut
+        # a batch's rows are read from the files (tokens, offsets) by pread when given
+        self.files = None if files is None else (_Pread(files[0], 4), _Pread(files[1], 8))
         self.counts = counts  # training counts per rank id (from FIRST_WORD_ID), if known
         self.long = np.zeros(0, dtype=np.int64) if long is None else long
         ends = np.asarray(offsets[self.long + 1]) if len(self.long) else self.long
@@ -53,12 +65,21 @@ class FlatTable:
     def __len__(self) -> int:
         return self.count
 
-    def _place(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _bounds(self, phrases: np.ndarray, scattered: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end of each phrase: a few scattered ones read by pread, many at once
+        from the memory map."""
+        if scattered and self.files is not None:
+            pairs = [self.files[1].take(int(p), 2) for p in phrases]
+            both = np.stack(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
+            return both[:, 0].astype(np.int64), both[:, 1].astype(np.int64)
+        return np.asarray(self.offsets[phrases]), np.asarray(self.offsets[phrases + 1])
+
+    def _place(self, rows: np.ndarray, scattered: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Where each row's ids start in `tokens`, and how many it has."""
         rows = rows.astype(np.int64)
         if not len(self.long):
-            starts = np.asarray(self.offsets[rows])
-            return starts, np.asarray(self.offsets[rows + 1]) - starts
+            starts, ends = self._bounds(rows, scattered)
+            return starts, ends - starts
         k = np.searchsorted(self.long_first_row, rows, side="right") - 1
         known = k >= 0
         kk = np.where(known, k, 0)
@@ -66,8 +87,8 @@ class FlatTable:
         inside = known & (window < self.long_windows[kk])
         phrase = rows - np.where(known, self.extra_through[kk], 0)
         phrase = np.where(inside, self.long[kk], phrase)
-        starts = np.asarray(self.offsets[phrase])
-        lengths = np.asarray(self.offsets[phrase + 1]) - starts
+        starts, ends = self._bounds(phrase, scattered)
+        lengths = ends - starts
         cut = np.minimum(self.long_lengths[kk] - window * self.width, self.width)
         return (
             np.where(inside, starts + window * self.width, starts),
@@ -80,15 +101,21 @@ class FlatTable:
         width = int(lengths.max())
         place = np.arange(width, dtype=np.int64)
         real = place < lengths[:, None]
-        where = np.where(real, starts[:, None] + place, 0)
-        ids = self.lut[self.tokens[where]].astype(np.int64)
+        if self.files is not None:
+            raw = np.zeros(real.shape, dtype=np.int64)
+            places = zip(starts.tolist(), lengths.tolist(), strict=True)
+            for i, (start, length) in enumerate(places):
+                raw[i, :length] = self.files[0].take(start, length)
+        else:
+            raw = self.tokens[np.where(real, starts[:, None] + place, 0)]
+        ids = self.lut[raw].astype(np.int64)
         ids[~real] = PAD_ID
         return torch.from_numpy(ids)
 
     @property
     def lengths(self) -> torch.Tensor:
         """Every row's length (a tensor of all rows: for measurements, not the sampler)."""
-        _, lengths = self._place(np.arange(len(self), dtype=np.int64))
+        _, lengths = self._place(np.arange(len(self), dtype=np.int64), scattered=False)
         return torch.from_numpy(lengths.astype(np.int64))
 
     def word_counts(self, vocab_size: int) -> torch.Tensor:
@@ -116,6 +143,21 @@ class FlatTable:
         return TokenTable.from_phrases(
             [ids[ends[i] : ends[i + 1]] for i in range(count)], self.width
         )
+
+
+class _Pread:
+    """Values at scattered places of a flat file, read by pread: nothing stays mapped into
+    the process, so memory while training does not grow with the file."""
+
+    def __init__(self, path: Path, size: int) -> None:
+        self.fd = os.open(path, os.O_RDONLY)
+        self.dtype = np.dtype(f"<i{size}")
+        weakref.finalize(self, os.close, self.fd)
+
+    def take(self, first: int, count: int) -> np.ndarray:
+        size = self.dtype.itemsize
+        data = os.pread(self.fd, size * count, size * first)
+        return np.frombuffer(data, dtype=self.dtype)
 
 
 def long_phrases(path: Path, phrases: int, width: int, longest: int) -> np.ndarray:

@@ -1,14 +1,16 @@
 """The Train form's first field, focused by the app at launch so the user sees where typing
-goes. The user did not choose it, so until they type into it (or leave it and come back)
-the screen keys 1, 2, 3 and ? still switch screens and open the help, as on the Diff
-screen's empty query line: no key the user meant for the app lands in a field by surprise."""
+goes. The user did not choose it, so until they type into it (any other key), click it, or
+leave it and come back, the screen's single-letter keys still act (s starts, w watches, 1,
+2, 3 switch screens, ? helps, q quits), as on the Diff screen's empty query line: no key the
+user meant for the app lands in a field by surprise."""
 
 from __future__ import annotations
 
 from textual import events
 from textual.widgets import Input
 
-SCREEN_KEYS = frozenset({"1", "2", "3", "question_mark"})
+# The screen's and the app's single-letter keys: Start (s) stays one key away at launch.
+SCREEN_KEYS = frozenset({"1", "2", "3", "question_mark", "q", "s", "w", "o", "l", "f"})
 
 
 class FirstInput(Input):

@@ -130,6 +130,9 @@ def test_the_second_start_reads_the_cache_and_a_damaged_entry_is_rebuilt(tmp_pat
     rebuilt = prepare_data(config).corpus.tokens
     assert not rebuilt.cached and "train.i32" in rebuilt.rebuilt_because
     assert_same_data(config)
+    words = first.entry.folder / "words.txt"
+    words.write_text("\n".join(words.read_text(encoding="utf-8").split("\n")[:5]), "utf-8")
+    assert "words.txt" in prepare_data(config).corpus.tokens.rebuilt_because
     manifest = first.entry.folder / "manifest.json"
     manifest.write_text(json.dumps({"format": 1}), encoding="utf-8")
     assert "manifest" in prepare_data(config).corpus.tokens.rebuilt_because

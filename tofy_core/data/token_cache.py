@@ -114,8 +114,12 @@ def read_entry(folder: Path) -> Entry:
         _check_size(folder / f"{name}.i32", 4 * side["tokens"])
         _check_size(folder / f"{name}.off", 8 * (side["phrases"] + 1))
     _check_size(folder / "counts.i64", 8 * manifest["words"])
-    if not (folder / "words.txt").is_file():
-        raise Damaged("words.txt missing")
+    try:
+        lines = (folder / "words.txt").read_bytes().count(b"\n")
+    except OSError:
+        raise Damaged("words.txt missing") from None
+    if lines != manifest["words"]:
+        raise Damaged(f"words.txt has {lines} words, not {manifest['words']}")
     return Entry(folder, manifest)
 
 

@@ -285,3 +285,21 @@ async def test_the_palettes_screenshot_lands_in_the_data_folder_and_says_where(n
     assert saved.startswith(str(paths.data_dir() / "screenshots"))
     with open(saved, encoding="utf-8") as handle:
         assert "<svg" in handle.read(2000)
+
+
+async def test_empty_loss_fields_show_the_chosen_recipes_values():
+    from tui_pilot import open_advanced
+
+    from tofy_core.recipes import RECIPES
+
+    app = TofyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await open_advanced(pilot, screen)
+        row = screen.query_one("#row-temperature", FormField)
+        tofy = RECIPES["tofy"].train["temperature"]
+        assert row.value == "" and f"{tofy:g} (tofy's)" in row.render().plain
+        await fill(pilot, screen, recipe="seed")
+        await pilot.pause()
+        seed = RECIPES["seed"].train["temperature"]
+        assert f"{seed:g} (seed's)" in row.render().plain

@@ -124,6 +124,14 @@ class FormField(Widget):
         self.control.value = value
         return True
 
+    def set_placeholder(self, text: str) -> None:
+        """What an empty field shows (a loss field: the chosen recipe's value)."""
+        self._placeholder = text
+        if isinstance(self.control, Input):
+            self.control.placeholder = text
+        elif self.control is None:
+            self.refresh()
+
     def show(self, error: str = "", hint: str = "", warn: bool = False) -> None:
         """An error wins over a hint; an empty note takes no room."""
         shown = (error, hint, warn)

@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Collapsible, Input, Select
 
+from tofy_core.recipes import RECIPE_OPTIONS, RECIPES
 from tofy_core.threads import default_threads
 from tofy_tui.form_settings import (
     ADVANCED,
@@ -87,7 +88,14 @@ class TrainForm(VerticalScroll):
             return FormField(spec, value, choices=spec.choices)
         if spec.name == "threads":
             return FormField(spec, value, placeholder=f"auto ({default_threads()})")
+        if spec.name in RECIPE_OPTIONS:  # empty: the recipe's value, shown as the placeholder
+            return FormField(spec, value, placeholder=self._recipe_value(spec.name))
         return FormField(spec, value)
+
+    def _recipe_value(self, name: str, recipe: str | None = None) -> str:
+        recipe = recipe or self.values().get("recipe", "")
+        own = RECIPES[recipe].train if recipe in RECIPES else None
+        return f"{own[name]:g} ({recipe}'s)" if own is not None else ""
 
     def on_mount(self) -> None:
         self.watch(self.query_one("#advanced"), "collapsed", self._advanced_toggled, init=False)
@@ -108,6 +116,8 @@ class TrainForm(VerticalScroll):
             return  # its editor reports the change (`_changed`)
         if name == "preset":
             self._apply_preset(value)
+        elif name == "recipe":
+            self._recipe_chosen(value)
         self.call_later(self._recheck)
 
     def _advanced_toggled(self, collapsed: bool) -> None:
@@ -183,7 +193,15 @@ class TrainForm(VerticalScroll):
             self._data_hint = ("", False)
         elif event.control.id == "field-preset":
             self._apply_preset(str(event.value))
+        elif event.control.id == "field-recipe":
+            self._recipe_chosen(str(event.value))
         self._recheck()
+
+    def _recipe_chosen(self, recipe: str) -> None:
+        """The empty loss fields show the new recipe's values."""
+        for field in self.query(FormField):
+            if field.spec.name in RECIPE_OPTIONS:
+                field.set_placeholder(self._recipe_value(field.spec.name, recipe))
 
     def _apply_preset(self, name: str) -> None:
         """Choosing a preset fills the sizes and schedule; the other fields stay as they are."""

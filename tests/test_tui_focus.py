@@ -87,3 +87,15 @@ async def test_the_models_footer_shows_its_main_keys_first(size):
         assert all(key.end <= palette.start for key in placed)
         if size == LARGE:
             assert {"c", "r", "x", "q", "question_mark", "d", "n", "e"} <= set(shown), shown
+
+
+async def test_every_field_label_is_whole_and_apart_from_its_value():
+    from tofy_tui.form_settings import FIELDS
+    from tofy_tui.widgets.form_field import LABEL_WIDTH
+
+    assert all(len(spec.label) < LABEL_WIDTH for spec in FIELDS)  # "Align weight" too
+    app = TofyApp()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await ready(pilot)
+        drawn = screen.query_one("#row-steps").render().plain
+        assert drawn.startswith("Steps") and drawn[LABEL_WIDTH - 1] == " "

@@ -23,7 +23,7 @@ from textual.widgets import Input, Label, Select, Static
 from tofy_tui.form_settings import Field
 from tofy_tui.widgets.first_input import FirstInput
 
-LABEL_WIDTH = 11  # the label column (tofy_form.tcss says the same for a built field)
+LABEL_WIDTH = 13  # the label column (tofy_form.tcss says the same for a built field)
 ARROW = " ▼ "  # how a compact Select ends its value
 
 

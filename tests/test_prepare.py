@@ -112,7 +112,7 @@ def test_split_and_column_choice(chat):
     options = PrepareOptions(split="test", question_col="answer", answer_col="question")
     prepare_pairs("hub:./chat", Path("pairs.txt"), options)
     assert written(Path("pairs.txt")) == ["test side a\ttest side q"]
-    prepare_pairs("hub:./chat@test", Path("pairs.txt"))
+    prepare_pairs("hub:./chat@test", Path("pairs.txt"), PrepareOptions(overwrite=True))
     assert written(Path("pairs.txt")) == ["test side q\ttest side a"]
 
 
@@ -132,7 +132,7 @@ def test_a_missing_column_names_the_columns_there(chat):
 def test_nothing_kept_writes_nothing_and_keeps_an_old_file(chat):
     Path("pairs.txt").write_text("old\tcontent\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"no pair kept out of 8 rows \(3 with an empty side"):
-        prepare_pairs("./chat", Path("pairs.txt"), PrepareOptions(min_tokens=50))
+        prepare_pairs("./chat", Path("pairs.txt"), PrepareOptions(min_tokens=50, overwrite=True))
     assert written(Path("pairs.txt")) == ["old\tcontent"]
     assert [p.name for p in Path().iterdir() if p.name.startswith(".pairs")] == []
 

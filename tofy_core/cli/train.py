@@ -27,6 +27,7 @@ from tofy_core.errors import (
     DataError,
     TofyError,
 )
+from tofy_core.runs import checkpoint
 from tofy_core.runs import folders as runs
 from tofy_core.train.preflight import (
     absolute_source,
@@ -129,14 +130,16 @@ def run_training(
         name = config.train.name or chosen
         info = dataclasses.replace(info, run_id=chosen, path=paths.runs_dir() / chosen, name=name)
     vocab = Vocab.load(init_vocab) if init_vocab else None
+    # before the corpus is read: a bad checkpoint is one line at once, not after tokenizing
+    start = checkpoint.load_weights(init_weights) if init_weights is not None else None
     data = load_training_data(config, vocab, refresh)
     if data.corpus.from_cache and world.is_main:
         print(f"using cached dataset {data.corpus.source} ({data.corpus.path})", file=sys.stderr)
     config.train.data_bytes, config.train.data_sha256 = data_fingerprint(data.corpus)
     config.model.vocab_size = len(data.vocab)
     trainer = Trainer(info, config, data, listeners=_progress(world))
-    if init_weights is not None:
-        trainer.load_initial_weights(init_weights)
+    if start is not None:
+        trainer.load_initial_weights(start, init_weights)
     with stop_on_signals(trainer):
         if world.is_main:
             runs.make_run_folder(info, config)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -115,9 +116,9 @@ class Trainer:
         if state.weights is not None and runs.checkpoint_step(self.run, runs.MODEL_FILE) != step:
             self._save_model_file()
 
-    def load_initial_weights(self, path) -> None:
-        """Start from another checkpoint's weights (the seed's --latent-from-checkpoint)."""
-        weights = checkpoint.load_weights(path)
+    def load_initial_weights(self, weights: checkpoint.LoadedWeights, path: Path) -> None:
+        """Start from another checkpoint's weights, loaded from `path` (the seed's
+        --latent-from-checkpoint)."""
         rows, dim = weights.tensors["encoder.embed.weight"].shape
         if rows != len(self.data.vocab) or dim != self.config.model.dim:
             raise CheckpointError(

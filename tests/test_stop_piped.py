@@ -30,12 +30,23 @@ def steps_logged(folder: Path) -> int:
     return steps[-1] if steps else 0
 
 
+def foreground() -> None:
+    """In the child, before exec: Ctrl-C as a terminal's foreground job gets it. A job that
+    a non-interactive shell started in the background inherits SIGINT ignored, and so would
+    `cat` and the trainer here, whatever ran the tests."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def piped_trainer(home: Path, data: Path, run_id: str, *, stderr_too: bool):
     """`tofy train … | cat` started in its own process group, as a shell runs a pipeline
     in the foreground; returns (reader, trainer)."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "TOFY_HOME": str(home)}
     reader = subprocess.Popen(
-        ["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, process_group=0
+        ["cat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        process_group=0,
+        preexec_fn=foreground,
     )
     trainer = subprocess.Popen(
         [sys.executable, "-m", "tofy_core", "train", str(data), *TRAIN, "--run-id", run_id],
@@ -45,6 +56,7 @@ def piped_trainer(home: Path, data: Path, run_id: str, *, stderr_too: bool):
         env=env,
         cwd=REPO,
         process_group=reader.pid,
+        preexec_fn=foreground,
     )
     reader.stdin.close()  # the trainer holds the pipe's only write end now
     return reader, trainer
@@ -94,7 +106,11 @@ def test_ctrl_c_through_torchrun_and_a_pipe_saves_and_resumes(tofy_home, tiny_co
     env = {**os.environ, "PYTHONPATH": str(REPO), "TOFY_HOME": str(tofy_home)}
     env["OMP_NUM_THREADS"] = "1"
     reader = subprocess.Popen(
-        ["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, process_group=0
+        ["cat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        process_group=0,
+        preexec_fn=foreground,
     )
     launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2"]
     train = ["-m", "tofy_core", "train", str(tiny_corpus), *TRAIN, "--run-id", "ranks"]
@@ -106,6 +122,7 @@ def test_ctrl_c_through_torchrun_and_a_pipe_saves_and_resumes(tofy_home, tiny_co
         env=env,
         cwd=REPO,
         process_group=reader.pid,
+        preexec_fn=foreground,
     )
     reader.stdin.close()
     folder = tofy_home / "data" / "runs" / "ranks"

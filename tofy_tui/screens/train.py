@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -17,10 +17,9 @@ from textual.widget import MountError
 from textual.widgets import Button, Header, Static
 from textual.worker import Worker, WorkerState
 
-from tofy_core.runs.event_schema import EVENT, Kind
 from tofy_tui.focus import keep_focus_shown, shown
-from tofy_tui.messages import RunEnded, RunEvents, RunNote
 from tofy_tui.screens.monitor_keys import MonitorKeys
+from tofy_tui.screens.train_events import RunEventHandlers
 from tofy_tui.screens.train_setup import TrainSetup
 from tofy_tui.widgets.key_footer import KeyFooter
 
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
     from tofy_tui.widgets.run_monitor import RunMonitor
 
 REDRAW_S = 1.0
-SEVERITY = {"finished": "information", "stopped": "warning"}
 NARROW = 130  # below this many columns the monitor takes the whole width once a run starts
 SHORT = 30  # below this many rows the screen is `-short`: one-row buttons (tofy_panes.tcss)
 IDLE_TEXT = (
@@ -44,7 +42,7 @@ IDLE_TEXT = (
 )
 
 
-class TrainScreen(TrainSetup, MonitorKeys):
+class TrainScreen(RunEventHandlers, TrainSetup, MonitorKeys):
     """Set up a run, start it, and watch it (or any other running run)."""
 
     SUB_TITLE = "Train"
@@ -312,55 +310,6 @@ class TrainScreen(TrainSetup, MonitorKeys):
             self.monitor.note(line)
         self.tail_run(watched)
 
-    def note(self, text: str) -> None:
-        """A line in the monitor's log, kept until the monitor shows the watched run."""
-        if self._notes is not None:
-            self._notes.append(text)
-        else:
-            self.monitor.note(text)
-
-    @work(thread=True, exclusive=True, group="tail", exit_on_error=False)
-    def tail_run(self, watched: WatchedRun) -> None:
-        watched.tail(self.post_message)
-
-    def on_run_events(self, message: RunEvents) -> None:
-        watched = self.watched
-        if watched is None or message.run_id != watched.run_id:
-            return
-        began = watched.add_events(message.events)
-        self.monitor.add_events(message.events)
-        for event in message.events:
-            if event.get(EVENT) == Kind.WARNING:
-                self.notify(str(event.get("message", "")), title="Training", severity="warning")
-        if began:
-            self._controls_changed()
-        self.monitor.show_progress(watched.history, watched.status)
-
-    def on_run_note(self, message: RunNote) -> None:
-        """The data's phase before the first step (the token cache's first pass, its
-        progress, or `cached`), as lines in the event log."""
-        if self.watched is not None and message.run_id == self.watched.run_id:
-            self.note(message.text)
-
-    def on_run_ended(self, message: RunEnded) -> None:
-        watched = self.watched
-        if watched is None or message.run_id != watched.run_id:
-            return
-        end = message.end
-        for line in watched.end(end):
-            self.monitor.note(line)
-        self.monitor.show_end(end)
-        self.monitor.show_progress(watched.history, watched.status)
-        self._redraw(watched)
-        if end.status in ("finished", "stopped"):
-            self.monitor.note(f"probe it: 3 (the Diff screen), or `tofy diff {message.run_id}`")
-        self.notify(
-            f"Run {message.run_id} {end.status}" + (f": {end.error}" if end.error else ""),
-            severity=SEVERITY.get(end.status, "error"),
-            markup=False,
-        )
-        self._controls_changed()
-
     def _tick(self) -> None:
         self._remember_form()
         if self.ready and self.training_here != self._training_shown:
@@ -373,10 +322,6 @@ class TrainScreen(TrainSetup, MonitorKeys):
         if watched is not None and watched.stale and self.is_current:
             self._redraw(watched)
 
-    def _redraw(self, watched: WatchedRun) -> None:
-        self.monitor.redraw(watched.history)
-        watched.drawn = watched.history.version
-
     def on_screen_resume(self) -> None:
         keep_focus_shown(self)
         self.set_class(self.app.size.height < SHORT, "-short")  # resized on another screen
@@ -388,8 +333,6 @@ class TrainScreen(TrainSetup, MonitorKeys):
         self.query_one("#stop", Button).disabled = not self._stoppable
         self._update_start()
         self.refresh_bindings()
-
-    # ---------------------------------------------------------------- the form
 
     # ---------------------------------------------------------------- errors
 

@@ -18,13 +18,12 @@ from tofy_core.config import RunConfig
 from tofy_core.data.masking import BatchSampler, MaskedBatch, eval_batches
 from tofy_core.data.split import TrainingData
 from tofy_core.data.vocab import FIRST_WORD_ID
-from tofy_core.errors import CheckpointError
 from tofy_core.model.latent import LatentModel, sample_negatives
 from tofy_core.rates import RateMeter
 from tofy_core.runs import checkpoint
 from tofy_core.runs import folders as runs
 from tofy_core.runs.event_schema import Kind
-from tofy_core.train import distributed, measures
+from tofy_core.train import distributed, measures, run_files
 from tofy_core.train.distributed import pick_device
 from tofy_core.train.measures import LossWindow, collapse_score, memory_reading, retrieval_scores
 from tofy_core.train.preflight import check_memory
@@ -93,40 +92,12 @@ class Trainer:
     # --- setup -----------------------------------------------------------------------------
 
     def resume_from_files(self) -> None:
-        """Take the run's lock, then load weights, teacher, Adam moments, step and RNG state
-        from the run's one checkpoint file (state.safetensors); a model.safetensors a kill
-        left behind it is rewritten. Files from before the state held the weights still load
-        from the pair, which must then agree."""
-        self.session.hold()
-        state = checkpoint.read_state(self.run.file(runs.STATE_FILE))
-        weights = state.weights or checkpoint.load_weights(self.run.file(runs.MODEL_FILE))
-        checkpoint.check_fits(weights, self.config.model, self.data.vocab.digest())
-        checkpoint.load_into(self.model, weights)
-        rng = checkpoint.restore_optimizer(state, self.model, self.optimizer)
-        step = state.step
-        if state.weights is None and step != weights.step:
-            raise CheckpointError(
-                f"model (step {weights.step}) and state (step {step}) files disagree"
-            )
-        self._set_random_states(distributed.states_for_rank(rng, self.world, self.run.run_id))
-        self.step = step
-        self.last_good_step = step
-        if not self.world.is_main:
-            return
-        if state.weights is not None and runs.checkpoint_step(self.run, runs.MODEL_FILE) != step:
-            self._save_model_file()
+        """Take the run's lock and resume from its checkpoint (`run_files.resume`)."""
+        run_files.resume(self)
 
     def load_initial_weights(self, weights: checkpoint.LoadedWeights, path: Path) -> None:
-        """Start from another checkpoint's weights, loaded from `path` (the seed's
-        --latent-from-checkpoint)."""
-        rows, dim = weights.tensors["encoder.embed.weight"].shape
-        if rows != len(self.data.vocab) or dim != self.config.model.dim:
-            raise CheckpointError(
-                f"{path} has a {rows}×{dim} embedding but this run needs "
-                f"{len(self.data.vocab)}×{self.config.model.dim}: match --dim/max_vocab to the "
-                "checkpoint and keep its vocab file beside it"
-            )
-        checkpoint.load_into(self.model, weights, source=f"the weights in {path}")
+        """Start from another checkpoint's weights (`run_files.load_initial_weights`)."""
+        run_files.load_initial_weights(self, weights, path)
 
     def add_listener(self, listener: EventListener) -> None:
         """Call `listener` with every event record from now on, after it is written."""
@@ -271,19 +242,10 @@ class Trainer:
             self._abandonable = False
 
     def _random_states(self) -> dict[str, torch.Tensor]:
-        """Every random stream a step draws from: the sampler's and torch's (CUDA's too)."""
-        states = {"sampler": self.sampler.get_state(), "torch": torch.get_rng_state()}
-        if self.device.type == "cuda":
-            states["cuda"] = torch.cuda.get_rng_state(self.device)
-        return states
+        return run_files.random_states(self)
 
     def _set_random_states(self, states: dict[str, torch.Tensor]) -> None:
-        if "sampler" in states:
-            self.sampler.set_state(states["sampler"])
-        if "torch" in states:
-            torch.set_rng_state(states["torch"])
-        if "cuda" in states and self.device.type == "cuda":
-            torch.cuda.set_rng_state(states["cuda"], self.device)
+        run_files.set_random_states(self, states)
 
     def _emit_start(self) -> None:
         self.emit(
@@ -355,39 +317,7 @@ class Trainer:
 
     def save_checkpoint(self, loss: torch.Tensor | None) -> bool:
         """Save model + state atomically, unless the weights went non-finite (keep the last)."""
-        bad = loss is not None and not bool(torch.isfinite(loss))
-        bad = bad or not all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
-        if distributed.any_rank(bad):
-            return False
-        rng = distributed.gather_states(
-            self._random_states()
-        )  # every rank's data stream, saved by rank 0
-        if not self.world.is_main:
-            self.last_good_step = self.step
-            return True
-        checkpoint.save_state(
-            self.run.file(runs.STATE_FILE),
-            self.model,
-            self.optimizer,
-            self.step,
-            rng,
-            config=self.config.model,
-            vocab_digest=self.data.vocab.digest(),
-        )  # the checkpoint: one file, one rename; the model file below is its export
-        self._save_model_file()
-        self.last_good_step = self.step
-        self.session.saved(self.step)
-        self.emit(Kind.CHECKPOINT, step=self.step, path=str(self.run.file(runs.MODEL_FILE)))
-        return True
-
-    def _save_model_file(self) -> None:
-        checkpoint.save_model(
-            self.run.file(runs.MODEL_FILE),
-            self.model,
-            self.config.model,
-            self.step,
-            self.data.vocab.digest(),
-        )
+        return run_files.save(self, loss)
 
     def _nan_message(self) -> str:
         kept = (

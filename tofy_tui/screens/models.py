@@ -20,7 +20,6 @@ from tofy_core.runs.metrics import metric_names
 from tofy_core.runs.summary import RunBook, RunSummary
 from tofy_tui.run_list import (
     COLUMNS,
-    DESCENDING_FIRST,
     ActionDone,
     Metrics,
     MetricsRead,
@@ -32,6 +31,7 @@ from tofy_tui.run_list import (
     sort_runs,
 )
 from tofy_tui.screens.models_actions import ModelsActions, ModelsCommands
+from tofy_tui.screens.models_view import ModelsViewKeys
 from tofy_tui.widgets.key_footer import KeyFooter
 from tofy_tui.widgets.run_compare import RunCompare
 from tofy_tui.widgets.run_detail import RunDetail
@@ -42,7 +42,7 @@ REDRAW_S = 1.0
 SORT_START = [c.title for c in COLUMNS].index("created")
 
 
-class ModelsScreen(ModelsActions, Screen):
+class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
     SUB_TITLE = "Models"
     COMMANDS: ClassVar = {ModelsCommands}
     DEFAULT_CSS = """
@@ -287,82 +287,6 @@ class ModelsScreen(ModelsActions, Screen):
         self.query_one(RunCompare).draw(
             runs_, self.metric, names, self.metric_pattern, self.by_time
         )
-
-    # ---------------------------------------------------------------- keys: the view
-
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter":
-            self.filter_text = event.value
-            self.rebuild()
-        elif event.input.id == "mfilter":
-            self.metric_pattern = event.value
-            self._plots_stale = True
-            self._redraw_plots()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.action_leave_input()
-
-    def action_leave_input(self) -> None:
-        for box in self.query(Input).results(Input):
-            if box.has_focus and not box.value:
-                box.display = False
-        self.table.focus()
-
-    def action_sort(self) -> None:
-        self.sort_column = (self.sort_column + 1) % len(COLUMNS)
-        self.sort_reverse = COLUMNS[self.sort_column].title in DESCENDING_FIRST
-        self.rebuild()
-
-    def action_sort_reverse(self) -> None:
-        self.sort_reverse = not self.sort_reverse
-        self.rebuild()
-
-    def action_mark(self) -> None:
-        selected = self.selected
-        if selected is None:
-            return
-        self.marked ^= {selected.run_id}
-        self._plots_stale = True
-        self.rebuild()
-
-    def action_compare(self) -> None:
-        self.comparing = not self.comparing
-        self.query_one(RunCompare).display = self.comparing
-        self._plots_stale = True
-        self._redraw_plots()
-
-    def action_next_metric(self) -> None:
-        names = metric_names([m for _, m in self.compared()], self.metric_pattern)
-        if not names:
-            self.notify("No metric matches the filter.", severity="warning")
-            return
-        at = names.index(self.metric) if self.metric in names else -1
-        self.metric = names[(at + 1) % len(names)]
-        if not self.comparing:
-            self.action_compare()
-        self._plots_stale = True
-        self._redraw_plots()
-
-    def action_metric_filter(self) -> None:
-        if not self.comparing:
-            self.action_compare()
-        box = self.query_one("#mfilter", Input)
-        box.display = True
-        box.focus()
-
-    def action_toggle_axis(self) -> None:
-        self.by_time = not self.by_time
-        self._plots_stale = True
-        self._redraw_plots()
-
-    def action_toggle_detail(self) -> None:
-        detail = self.query_one(RunDetail)
-        detail.display = not detail.display
 
     # ---------------------------------------------------------------- results
 

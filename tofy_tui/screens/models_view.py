@@ -1,0 +1,122 @@
+"""The Models screen's view keys: filter, sort, mark, compare, which metric and axis, the
+detail pane. A base class of ModelsScreen, kept apart so models.py holds the list and the
+plots, this file how the keys change what they show (nothing here touches a run)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.screen import Screen
+from textual.widgets import Input
+
+from tofy_core.runs.metrics import metric_names
+from tofy_tui.run_list import COLUMNS, DESCENDING_FIRST
+from tofy_tui.widgets.run_compare import RunCompare
+from tofy_tui.widgets.run_detail import RunDetail
+
+if TYPE_CHECKING:
+    from textual.widgets import DataTable
+
+    from tofy_core.runs.summary import RunSummary
+    from tofy_tui.run_list import Metrics
+
+
+class ModelsViewKeys(Screen):
+    """The keys that change the view; ModelsScreen owns the state and `rebuild`."""
+
+    if TYPE_CHECKING:
+        marked: set[str]
+        sort_column: int
+        sort_reverse: bool
+        filter_text: str
+        metric: str
+        metric_pattern: str
+        by_time: bool
+        comparing: bool
+        _plots_stale: bool
+
+        @property
+        def table(self) -> DataTable: ...
+
+        @property
+        def selected(self) -> RunSummary | None: ...
+
+        def rebuild(self) -> None: ...
+
+        def _redraw_plots(self) -> None: ...
+
+        def compared(self) -> list[tuple[str, Metrics]]: ...
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.filter_text = event.value
+            self.rebuild()
+        elif event.input.id == "mfilter":
+            self.metric_pattern = event.value
+            self._plots_stale = True
+            self._redraw_plots()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_leave_input()
+
+    def action_leave_input(self) -> None:
+        for box in self.query(Input).results(Input):
+            if box.has_focus and not box.value:
+                box.display = False
+        self.table.focus()
+
+    def action_sort(self) -> None:
+        self.sort_column = (self.sort_column + 1) % len(COLUMNS)
+        self.sort_reverse = COLUMNS[self.sort_column].title in DESCENDING_FIRST
+        self.rebuild()
+
+    def action_sort_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.rebuild()
+
+    def action_mark(self) -> None:
+        selected = self.selected
+        if selected is None:
+            return
+        self.marked ^= {selected.run_id}
+        self._plots_stale = True
+        self.rebuild()
+
+    def action_compare(self) -> None:
+        self.comparing = not self.comparing
+        self.query_one(RunCompare).display = self.comparing
+        self._plots_stale = True
+        self._redraw_plots()
+
+    def action_next_metric(self) -> None:
+        names = metric_names([m for _, m in self.compared()], self.metric_pattern)
+        if not names:
+            self.notify("No metric matches the filter.", severity="warning")
+            return
+        at = names.index(self.metric) if self.metric in names else -1
+        self.metric = names[(at + 1) % len(names)]
+        if not self.comparing:
+            self.action_compare()
+        self._plots_stale = True
+        self._redraw_plots()
+
+    def action_metric_filter(self) -> None:
+        if not self.comparing:
+            self.action_compare()
+        box = self.query_one("#mfilter", Input)
+        box.display = True
+        box.focus()
+
+    def action_toggle_axis(self) -> None:
+        self.by_time = not self.by_time
+        self._plots_stale = True
+        self._redraw_plots()
+
+    def action_toggle_detail(self) -> None:
+        detail = self.query_one(RunDetail)
+        detail.display = not detail.display

@@ -8,8 +8,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import re
-import secrets
 import shutil
 import tempfile
 import time
@@ -31,8 +29,16 @@ from tofy_core.runs.lock import (
     process_start_time,
     trainer_process,
 )
+from tofy_core.runs.refs import (
+    check_run_id,
+    check_run_name,
+    folder_inside_home,
+    is_run_path,
+    new_run_id,
+)
 
 __all__ = ["RunLock", "lock_run", "pid_alive", "process_start_time", "trainer_process"]
+__all__ += ["check_run_id", "check_run_name", "is_run_path", "new_run_id"]  # from refs
 
 RUN_FILE = "run.json"
 CONFIG_FILE = "config.json"
@@ -40,34 +46,10 @@ MODEL_FILE = "model.safetensors"
 STATE_FILE = "state.safetensors"
 VOCAB_FILE = "vocab.txt"
 METRICS_FILE = "metrics.jsonl"
-_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def new_run_id(name: str = "") -> str:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:24]
-    suffix = secrets.token_hex(2)
-    return f"{stamp}-{slug}-{suffix}" if slug else f"{stamp}-{suffix}"
-
-
-def check_run_id(run_id: str) -> str:
-    if not _RUN_ID.match(run_id):
-        raise TofyError(
-            f"run id {run_id!r} is not valid: use letters, digits, '.', '_' and '-' (max 100)"
-        )
-    return run_id
-
-
-def check_run_name(name: str) -> str:
-    """A run's display name, stripped: one line of printable text (no escape sequences)."""
-    name = name.strip()
-    if not name.isprintable():
-        raise TofyError("a run's name must be one line of printable text (no control characters)")
-    return name
 
 
 def check_name_free(name: str, but: str | None = None) -> None:
@@ -337,11 +319,6 @@ def inspect_run(path: Path, *, usable: bool = False) -> RunInfo:
     return info
 
 
-def is_run_path(ref: str) -> bool:
-    """A reference that names a folder (`./x`, `~/x`, `a/b`) rather than a run id or name."""
-    return os.sep in ref or ref.startswith(("~", "."))
-
-
 def open_run(ref: str, *, exact: bool = False) -> RunInfo:
     """A run by exact id, by a unique id prefix or by name, among the runs folder's runs; or
     by a folder path (with a `/`), which must be a run folder inside the runs folder. A folder
@@ -351,7 +328,7 @@ def open_run(ref: str, *, exact: bool = False) -> RunInfo:
     if not ref.strip():
         raise RunNotFoundError("no run given: give a run id or name (see `tofy runs`)")
     if is_run_path(ref):
-        return read_info(_folder_inside_home(ref))
+        return read_info(folder_inside_home(ref))
     runs = list_runs()
     by_id = lambda r: r.run_id == ref  # noqa: E731
     by_prefix = lambda r: r.run_id.startswith(ref)  # noqa: E731
@@ -368,18 +345,6 @@ def open_run(ref: str, *, exact: bool = False) -> RunInfo:
             ids = ", ".join(r.run_id for r in hits[:5])
             raise RunNotFoundError(f"{ref!r} matches several runs ({ids}): give the full id")
     raise RunNotFoundError(f"no run {ref!r}: see `tofy runs` for the ids")
-
-
-def _folder_inside_home(ref: str) -> Path:
-    """The run folder a path names, which must sit directly inside the runs folder."""
-    home = paths.runs_dir()
-    given = paths.user_path(ref).absolute()
-    parent = given.parent.resolve()
-    if parent != home.resolve() or given.name in ("", ".", ".."):
-        raise RunNotFoundError(
-            f"{ref} is not a run folder inside {home}: give a run id (see `tofy runs`)"
-        )
-    return home / given.name
 
 
 def delete_run(ref: str) -> RunInfo:

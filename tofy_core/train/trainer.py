@@ -23,7 +23,7 @@ from tofy_core.rates import RateMeter
 from tofy_core.runs import checkpoint
 from tofy_core.runs import folders as runs
 from tofy_core.runs.event_schema import Kind
-from tofy_core.train import distributed, measures, run_files
+from tofy_core.train import checkpointing, distributed, measures
 from tofy_core.train.distributed import pick_device
 from tofy_core.train.measures import LossWindow, collapse_score, memory_reading, retrieval_scores
 from tofy_core.train.preflight import check_memory
@@ -92,12 +92,12 @@ class Trainer:
     # --- setup -----------------------------------------------------------------------------
 
     def resume_from_files(self) -> None:
-        """Take the run's lock and resume from its checkpoint (`run_files.resume`)."""
-        run_files.resume(self)
+        """Take the run's lock and resume from its checkpoint (`checkpointing.resume`)."""
+        checkpointing.resume(self)
 
     def load_initial_weights(self, weights: checkpoint.LoadedWeights, path: Path) -> None:
-        """Start from another checkpoint's weights (`run_files.load_initial_weights`)."""
-        run_files.load_initial_weights(self, weights, path)
+        """Start from another checkpoint's weights (`checkpointing.load_initial_weights`)."""
+        checkpointing.load_initial_weights(self, weights, path)
 
     def add_listener(self, listener: EventListener) -> None:
         """Call `listener` with every event record from now on, after it is written."""
@@ -242,10 +242,10 @@ class Trainer:
             self._abandonable = False
 
     def _random_states(self) -> dict[str, torch.Tensor]:
-        return run_files.random_states(self)
+        return checkpointing.random_states(self)
 
     def _set_random_states(self, states: dict[str, torch.Tensor]) -> None:
-        run_files.set_random_states(self, states)
+        checkpointing.set_random_states(self, states)
 
     def _emit_start(self) -> None:
         self.emit(
@@ -317,7 +317,7 @@ class Trainer:
 
     def save_checkpoint(self, loss: torch.Tensor | None) -> bool:
         """Save model + state atomically, unless the weights went non-finite (keep the last)."""
-        return run_files.save(self, loss)
+        return checkpointing.save(self, loss)
 
     def _nan_message(self) -> str:
         kept = (

@@ -37,17 +37,22 @@ def foreground() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def piped_trainer(home: Path, data: Path, run_id: str, *, stderr_too: bool):
-    """`tofy train … | cat` started in its own process group, as a shell runs a pipeline
-    in the foreground; returns (reader, trainer)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TOFY_HOME": str(home)}
-    reader = subprocess.Popen(
+def pipe_reader() -> subprocess.Popen:
+    """`cat` reading the pipe, leading a new process group as a shell's foreground pipeline."""
+    return subprocess.Popen(
         ["cat"],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         process_group=0,
         preexec_fn=foreground,
     )
+
+
+def piped_trainer(home: Path, data: Path, run_id: str, *, stderr_too: bool):
+    """`tofy train … | cat` started in its own process group, as a shell runs a pipeline
+    in the foreground; returns (reader, trainer)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TOFY_HOME": str(home)}
+    reader = pipe_reader()
     trainer = subprocess.Popen(
         [sys.executable, "-m", "tofy_core", "train", str(data), *TRAIN, "--run-id", run_id],
         stdin=subprocess.DEVNULL,
@@ -105,13 +110,7 @@ def test_ctrl_c_through_torchrun_and_a_pipe_saves_and_resumes(tofy_home, tiny_co
     ranks agreed to stop at, whatever became of the pipe."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "TOFY_HOME": str(tofy_home)}
     env["OMP_NUM_THREADS"] = "1"
-    reader = subprocess.Popen(
-        ["cat"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        process_group=0,
-        preexec_fn=foreground,
-    )
+    reader = pipe_reader()
     launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2"]
     train = ["-m", "tofy_core", "train", str(tiny_corpus), *TRAIN, "--run-id", "ranks"]
     torchrun = subprocess.Popen(

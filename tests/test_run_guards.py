@@ -140,3 +140,21 @@ def test_a_damaged_event_log_hides_no_run(two_runs, tmp_path, capsys, how):
     assert "not UTF-8" not in shown.err
     if how != "random bytes":
         assert "metrics.jsonl" in shown.out
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "vocab.txt", "state.safetensors"])
+def test_diff_and_resume_refuse_a_run_file_that_is_a_symlink(two_runs, tmp_path, name):
+    """A run's files are its own: a link inside the folder could name any file of the user's,
+    so diff and resume refuse it in one line, as export does, and change nothing."""
+    from tofy_core.probe.prober import Prober
+
+    folder = paths.runs_dir() / "alpha"
+    _outside(tmp_path, folder, name)
+    before = (folder / "run.json").read_bytes()
+    if name != "state.safetensors":
+        with pytest.raises(TofyError, match="symbolic link"):
+            Prober.load("alpha")
+    result = run_cli("resume", "alpha", "--steps", "2")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "symbolic link" in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert (folder / "run.json").read_bytes() == before and (folder / name).is_symlink()

@@ -29,6 +29,7 @@ from tofy_core.errors import (
 )
 from tofy_core.runs import checkpoint
 from tofy_core.runs import folders as runs
+from tofy_core.runs.files import refuse_link
 from tofy_core.train.preflight import (
     absolute_source,
     check_data_source,
@@ -238,6 +239,8 @@ def resume_trainer(
     world = distributed.current()
     if info.is_live and world.is_main:  # the others may already see rank 0's own pid
         raise TofyError(f"run {info.run_id} is still training (pid {info.pid})")
+    for name in (runs.STATE_FILE, runs.MODEL_FILE, runs.VOCAB_FILE):
+        refuse_link(info.file(name))
     if not info.file(runs.STATE_FILE).is_file():
         raise TofyError(f"run {info.run_id} has no saved state to resume from")
     saved = runs.checkpoint_step(info)

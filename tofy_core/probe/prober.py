@@ -38,6 +38,7 @@ from tofy_core.probe.query import (
 from tofy_core.runs import checkpoint, events
 from tofy_core.runs import folders as runs
 from tofy_core.runs.event_schema import EVENT, Kind
+from tofy_core.runs.files import refuse_link
 from tofy_core.runs.seed_format import (
     SEED_MODEL_FILE,
     SEED_VOCAB_FILE,
@@ -96,6 +97,9 @@ def resolve_model(ref: str, vocab: str | Path | None = None) -> ModelSource:
 
 def _run_source(info: runs.RunInfo, given_vocab: Path | None) -> ModelSource:
     weights = info.file(runs.MODEL_FILE)
+    refuse_link(weights)
+    if given_vocab is None:
+        refuse_link(info.file(runs.VOCAB_FILE))
     if not weights.is_file():
         raise CheckpointError(
             f"run {info.run_id} has no saved weights yet: it saves at its first checkpoint"

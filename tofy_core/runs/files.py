@@ -180,6 +180,15 @@ def check_safetensors_header(path: Path) -> dict[str, Any]:
     return header
 
 
+def refuse_link(path: Path) -> None:
+    """A run's weights, state and vocabulary are its own files: a symbolic link in their place
+    could name any file of the user's, so every reader of them refuses one."""
+    if path.is_symlink():
+        raise TofyError(
+            f"{path} is a symbolic link, not the run's own file: put the file itself there"
+        )
+
+
 def check_run_files(
     model: Path, state: Path, vocab: Path, *, usable: bool = False, weights_due: bool = False
 ) -> None:
@@ -190,6 +199,8 @@ def check_run_files(
     finished or stopped run), their embedding a table, the vocabulary there with one token
     per row. `folders.list_runs` asks without it: a run's settings can be reused, and the run
     opened by name, before it saved weights."""
+    for file in (model, state, vocab):
+        refuse_link(file)
     headers = {file: check_safetensors_header(file) for file in (state, model) if file.exists()}
     tokens = len(Vocab.load(vocab)) if vocab.exists() else None
     if not usable:

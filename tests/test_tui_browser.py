@@ -20,8 +20,10 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 from conftest import run_cli
 from tui_pilot import REPO, TINY
@@ -69,10 +71,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass
+class Served:
+    url: str
+    home: Path
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> str:
+        """Ctrl+C (SIGINT), as in the terminal that runs it; what it printed."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise AssertionError("Ctrl+C did not stop the server") from None
+        return self.log.read_text()
+
+
 @pytest.fixture
-def server(tmp_path, tiny_corpus) -> Iterator[tuple[str, Path]]:
+def server(tmp_path, tiny_corpus) -> Iterator[Served]:
     """`tofy-tui --serve` on a free port, its TOFY_HOME remembering a tiny form (as after a
-    user's earlier session); stopped with Ctrl+C (SIGINT) at the end, which must end it."""
+    user's earlier session)."""
     home = tmp_path / "home"
     form = {**TINY, "data": str(tiny_corpus), "steps": str(STEPS), "eval_every": "20"}
     (home / "config").mkdir(parents=True)
@@ -88,29 +108,22 @@ def server(tmp_path, tiny_corpus) -> Iterator[tuple[str, Path]]:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    url = f"http://127.0.0.1:{port}/"
+    served = Served(f"http://127.0.0.1:{port}/", home, process, log)
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(url, timeout=2) as answer:
+                with urllib.request.urlopen(served.url, timeout=2) as answer:
                     assert answer.status == 200
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError(f"the server did not start:\n{log.read_text()}") from None
                 time.sleep(0.2)
-        yield url, home
+        yield served
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise AssertionError("Ctrl+C did not stop the server") from None
-    output = log.read_text()
-    assert process.returncode == 0, output
-    assert f"on http://127.0.0.1:{port}" in output and "warning" not in output
+        if process.poll() is None:
+            served.stop()
 
 
 def wait_for(page, what: str, found: Callable[[str], bool], timeout: float = 60) -> str:
@@ -126,13 +139,12 @@ def wait_for(page, what: str, found: Callable[[str], bool], timeout: float = 60)
 
 
 def test_a_run_trained_and_probed_in_the_browser(server):
-    url, home = server
     with playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.add_init_script(HOOK)
-            page.goto(url, wait_until="domcontentloaded")
+            page.goto(server.url, wait_until="domcontentloaded")
             wait_for(page, "the Train form", lambda s: "Tofy — Train" in s and "Start" in s)
             page.focus(".xterm-helper-textarea")  # where xterm.js takes the keys typed
             page.keyboard.press("s")  # the form's first field lets the screen's keys pass
@@ -148,11 +160,19 @@ def test_a_run_trained_and_probed_in_the_browser(server):
             page.keyboard.press("Enter")
             cosine = re.compile(r"│ cosine .* (-?\d\.\d{4})\s*│")
             shown = wait_for(page, "the answer's cosine", lambda s: cosine.search(s) is not None)
+            # Ctrl+C with the page open: the page's app ends with the server, the page says so.
+            apps = psutil.Process(server.process.pid).children(recursive=True)
+            assert [" ".join(app.cmdline()[-2:]) for app in apps] == ["-m tofy_tui"]
+            output = server.stop()
+            assert server.process.returncode == 0, output
+            assert "warning" not in output and "Traceback" not in output, output
+            assert not any(app.is_running() and app.status() != "zombie" for app in apps)
+            page.get_by_text("Session ended.").wait_for(timeout=10_000)
         finally:
             browser.close()
-    # The page shows what `tofy diff` answers for the same model and query.
+    # The page showed what `tofy diff` answers for the same model and query.
     run_id = re.search(r"\d{8}-\d{6}-[0-9a-f]{4}", shown).group(0)
-    answer = run_cli("diff", run_id, "--json", "-q", QUERY, TOFY_HOME=str(home))
+    answer = run_cli("diff", run_id, "--json", "-q", QUERY, TOFY_HOME=str(server.home))
     assert answer.returncode == 0, answer.stderr
     expected = json.loads(answer.stdout)["results"][0]["cosine"]
     assert float(cosine.search(shown).group(1)) == pytest.approx(expected, abs=1e-4)

@@ -6,11 +6,14 @@ Imports no torch and no Textual app: the server only relays bytes between pages 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import os
 import shlex
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +23,13 @@ INSTALL_HINT = "pip install 'tofy[serve]' (or pip install textual-serve)"
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
+STOP_WAIT = 60.0  # seconds the apps have, after Ctrl+C, to stop their training children
+
+
 def app_command() -> str:
-    """The shell command textual-serve runs for each page: the app with this Python."""
-    return shlex.join([sys.executable, "-m", "tofy_tui"])
+    """The shell command textual-serve runs for each page: the app with this Python, in the
+    shell's place (`exec`), so the server's children are the apps themselves."""
+    return "exec " + shlex.join([sys.executable, "-m", "tofy_tui"])
 
 
 def is_loopback(host: str) -> bool:
@@ -57,6 +64,9 @@ def serve(host: str, port: int) -> int:
             self.public_url = f"{request.scheme}://{request.host}"
             return await super().handle_index(request)
 
+        async def on_shutdown(self, app: Any) -> None:
+            await stop_apps()
+
     if not is_loopback(host):
         print(
             f"tofy-tui: warning: serving on {host}, not this machine only: anyone who can reach "
@@ -77,3 +87,37 @@ def serve(host: str, port: int) -> int:
         )
         return 1
     return 0
+
+
+async def stop_apps(wait: float = STOP_WAIT) -> None:
+    """End the apps still open in pages as a terminal's `kill` ends the app (SIGTERM: it
+    stops its training children and saves), and wait for them while the server's loop still
+    runs: when the server returns, nothing it started is left behind."""
+    import psutil
+
+    apps = psutil.Process().children()
+    if not apps:
+        return
+    print(f"tofy-tui: stopping {len(apps)} open app(s) and their runs…", file=sys.stderr)
+    for app in apps:
+        with contextlib.suppress(psutil.Error):
+            app.terminate()
+    deadline = time.monotonic() + wait
+    while (alive := [app for app in apps if _running(app)]) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    for app in alive:
+        with contextlib.suppress(psutil.Error):
+            app.kill()
+    if alive:
+        print(
+            f"tofy-tui: {len(alive)} app(s) still open after {wait:.0f}s: killed", file=sys.stderr
+        )
+
+
+def _running(process: Any) -> bool:
+    import psutil
+
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

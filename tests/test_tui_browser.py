@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import run_cli
+from conftest import free_port, run_cli
 from tui_pilot import REPO, TINY
 
 pytest.importorskip("textual_serve", reason="the serve extra is not installed")
@@ -63,12 +62,6 @@ SCREEN = """() => {
 }"""
 STEPS = 40
 QUERY = "how have you been _ => doing"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

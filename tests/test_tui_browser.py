@@ -146,7 +146,7 @@ def test_a_run_trained_and_probed_in_the_browser(server):
             assert float(loss.search(shown).group(1)) > 0
             wait_for(page, "the run to finish", lambda s: "finished" in s)
             page.keyboard.press("2")
-            wait_for(page, "the run on Models", lambda s: "Tofy — Models" in s and "40" in s)
+            wait_for(page, "the run on Models", lambda s: "Models" in s and "finished" in s)
             page.keyboard.press("Enter")
             wait_for(page, "the Diff screen", lambda s: "Tofy — Diff" in s)
             page.keyboard.type(QUERY)

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 INSTALL_HINT = "pip install 'tofy[serve]' (or pip install textual-serve)"
-# The package's parent folder: put first on the served apps' import path, the page runs the
-# same code as the server even from a source checkout run from another folder.
+# The package's parent folder: in a source checkout (not an installed copy, whose folder is
+# site-packages), put first on the served apps' import path, so a page runs the same code as
+# the server even when it was started from another folder.
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -74,8 +75,9 @@ def serve(host: str, port: int) -> int:
             "keeps it private)",
             file=sys.stderr,
         )
-    path = os.environ.get("PYTHONPATH", "")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), path) if p)
+    if (PACKAGE_ROOT / "pyproject.toml").is_file():
+        path = os.environ.get("PYTHONPATH", "")
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), path) if p)
     server = TofyServer(app_command(), host=host, port=port, title="Tofy")
     try:
         server.serve()

@@ -44,6 +44,28 @@ async def test_a_field_hidden_by_the_monitor_never_takes_letters():
         assert data.value == before
 
 
+async def test_the_models_screen_gives_focus_to_its_table_only(monkeypatch):
+    """Its filter is hidden until `/`: a key typed as the screen opens (`2` then Enter at
+    once, a browser's page on a busy server) must reach the table, never the filter."""
+    from tofy_tui.screens.models import ModelsScreen
+
+    focused: list[str | None] = []
+    set_focus = ModelsScreen.set_focus
+
+    def record(self, widget, *args, **kwargs):
+        focused.append(None if widget is None else widget.id)
+        return set_focus(self, widget, *args, **kwargs)
+
+    monkeypatch.setattr(ModelsScreen, "set_focus", record)
+    app = TofyApp()
+    async with app.run_test(size=LARGE) as pilot:
+        await ready(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        assert isinstance(app.screen, ModelsScreen)
+        assert set(focused) == {"runs"} and app.focused.id == "runs"
+
+
 @pytest.mark.parametrize("size", [SMALL, LARGE])
 async def test_the_form_opens_on_its_first_field_and_tab_goes_field_to_field(size):
     app = TofyApp()

@@ -23,8 +23,8 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-import tofy_core
 from tofy_tui import ui_state
+from tofy_tui.cli import parse_args
 from tofy_tui.commands import ScreenKeys, TofyCommands
 from tofy_tui.screens.train import TrainScreen
 
@@ -229,42 +229,14 @@ def _left_message(children) -> str:
     return "\n".join(lines)
 
 
-USAGE = """usage: tofy-tui [--help] [--version]
-
-Tofy's terminal studio. Train (key 1): set up a run, start it, and watch it live, or watch
-a run started with `tofy train` elsewhere. Models (key 2): the runs on disk. Diff (key 3):
-how a model is probed with masked phrases (`tofy diff RUN` does it from the shell).
-Press ? inside for every key, Ctrl+P for the command palette.
-
-options:
-  -h, --help     show this help and exit
-  -V, --version  show Tofy's version and exit
-
-Runs are kept under $TOFY_HOME when it is set, else in the platform's data folder; `tofy runs`
-lists the same runs."""
-
-
-def parse_args(argv: list[str]) -> int | None:
-    """Answer --help and --version (exit status 0) or refuse anything else (2) without
-    starting the app; None when the app should start."""
-    for arg in argv:
-        if arg in ("-h", "--help"):
-            print(USAGE)
-            return 0
-        if arg in ("-V", "--version"):
-            print(f"tofy-tui {tofy_core.version()}")
-            return 0
-    if argv:
-        kind = "option" if argv[0].startswith("-") else "argument"
-        print(f"tofy-tui: unknown {kind} {argv[0]!r} (see tofy-tui --help)", file=sys.stderr)
-        return 2
-    return None
-
-
 def main(argv: list[str] | None = None) -> None:
-    code = parse_args(sys.argv[1:] if argv is None else argv)
-    if code is not None:
-        raise SystemExit(code)
+    options = parse_args(sys.argv[1:] if argv is None else argv)
+    if isinstance(options, int):
+        raise SystemExit(options)
+    if options.serve:
+        from tofy_tui.serve import serve
+
+        raise SystemExit(serve(options.host, options.port))
     # What the imports made (modules, classes, Textual's and Tofy's tables: ~50k objects)
     # lives as long as the app: kept out of the garbage collector's scans, the full
     # collection (~15 ms) it made while the first screen was built does not happen.

@@ -94,6 +94,10 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
         Binding("escape", "leave_input", "Back to list", show=False, id="models.leave"),
     ]
 
+    # Focus goes to the table as the screen is built: Textual's default (the first focusable
+    # widget) was the hidden filter until on_mount, and Enter typed at once landed there.
+    AUTO_FOCUS = "#runs"
+
     def __init__(self) -> None:
         super().__init__(id="models")
         self.book = RunBook()

@@ -223,12 +223,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         code, info = run_training(config, args.run_id, refresh=args.refresh)
     if world.is_main:
         print(f"run folder: {info.path}")
+        print_tensorboard(info)
     return code
 
 
 def exit_code(status: str) -> int:
     """The process's exit status for how the run ended (listed in `tofy train --help`)."""
     return {"failed": EXIT_FAILED, "stopped": EXIT_INTERRUPTED}.get(status, 0)
+
+
+def print_tensorboard(info: runs.RunInfo) -> None:
+    folder = info.file(tensorboard.FOLDER)
+    if folder.is_dir():
+        print(f"TensorBoard:  tensorboard --logdir {folder}")
 
 
 def print_next_step(status: str, info: runs.RunInfo) -> None:
@@ -377,5 +384,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
         status = _resume_and_fit(info, args)
     if world.is_main:
         print(f"run folder: {info.path}")
+        print_tensorboard(info)
         print_next_step(status, info)
     return exit_code(status)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from tofy_core.errors import TofyError
 from tofy_core.runs import folders as runs
@@ -20,8 +20,7 @@ LONG_COLUMNS = ("run", "name", "step", "wall_time", "seconds", "tokens", "metric
 STEP_COLUMNS = ("wall_time", "seconds", "tokens")  # per run in the wide table, after `step`
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):  # a tuple: a long run has hundreds of thousands
     """One value of one metric. `wall_time`: when the event was written (seconds since the
     epoch, as TensorBoard records it); `seconds`: since the run's first event (the compare
     plot's time axis); `tokens`: real tokens trained on by this step, None when unknown."""
@@ -122,8 +121,7 @@ def long_rows(all_runs: list[RunMetrics]) -> Iterator[list[Any]]:
     """One row per value: LONG_COLUMNS."""
     for run in all_runs:
         for p in run.points:
-            row = [p.step, p.wall_time, p.seconds, p.tokens, p.metric, p.value]
-            yield [run.run_id, run.name, *row]
+            yield [run.run_id, run.name, *p]  # Point's fields are LONG_COLUMNS' others
 
 
 def wide_table(all_runs: list[RunMetrics]) -> tuple[list[str], list[list[Any]]]:

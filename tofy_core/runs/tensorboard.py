@@ -61,11 +61,17 @@ class TensorBoardWriter:
             return
         if not isinstance(step, int) or isinstance(step, bool):
             return
+        from tensorboard.compat.proto.summary_pb2 import Summary
+        from torch.utils.tensorboard.summary import scalar
+
+        values = [v for name, value in event_metrics(event) for v in scalar(name, value).value]
+        if not values:
+            return
         stamp = event.get(TIME)
         wall = float(stamp) if isinstance(stamp, int | float) else None
-        for name, value in event_metrics(event):
-            self._writer().add_scalar(name, value, step, walltime=wall)
-            self.scalars += 1
+        # one record per event, all its scalars in it: a record per scalar costs ~10x more
+        self._writer().file_writer.add_summary(Summary(value=values), step, wall)
+        self.scalars += len(values)
 
     def _writer(self) -> Any:
         if self.writer is None:

@@ -35,6 +35,7 @@ def every_option_changed() -> RunConfig:
     train.device, train.threads, train.seed = "cpu", 3, -7
     train.masks_per_seq, train.negatives = 2, 16
     train.log_every, train.checkpoint_every, train.compile = 5, 100, True
+    train.tensorboard = True
     train.pack, train.eval_phrases = False, 250
     train.name, train.data = "--odd [name]", "-odd file.txt"
     apply_recipe(config, "seed")

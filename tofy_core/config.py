@@ -113,6 +113,7 @@ class TrainConfig:
     eval_every: int = 200
     checkpoint_every: int = 1000
     compile: bool = False
+    tensorboard: bool = False  # also write TensorBoard event files into the run folder
     threads: int = 0  # CPU threads for torch; 0 = the default rule (threads.py)
     preset: str = ""  # the preset the sizes came from, for the record ("" = none)
     recipe: str = ""  # the recipe the loss came from (recipes.py), for the record ("" = none)
@@ -153,8 +154,11 @@ class TrainConfig:
         seed = self.seed
         if not isinstance(seed, int) or isinstance(seed, bool) or not -(2**63) <= seed < 2**64:
             raise ConfigError(f"seed must be a 64-bit whole number, got {seed}", "seed")
-        if not isinstance(self.pack, bool):
-            raise ConfigError(f"pack must be true or false, got {self.pack!r}", field="pack")
+        for name in ("pack", "tensorboard"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(
+                    f"{name} must be true or false, got {getattr(self, name)!r}", field=name
+                )
         if self.negatives < 0:
             raise ConfigError(
                 f"negatives must be 0 (whole vocabulary) or more, got {self.negatives}",

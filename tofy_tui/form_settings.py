@@ -12,6 +12,7 @@ from tofy_core.config import DEVICES, ModelConfig, RunConfig, TrainConfig, check
 from tofy_core.errors import ConfigError, TofyError
 from tofy_core.presets import DEFAULT_PRESET, PRESETS, preset_config
 from tofy_core.recipes import RECIPE_OPTIONS, RECIPES
+from tofy_core.runs import tensorboard
 from tofy_core.threads import default_threads
 from tofy_tui.data_probe import data_problem
 from tofy_tui.form_loss import apply_loss, loss_field_specs, loss_values
@@ -63,6 +64,7 @@ FIELDS: tuple[Field, ...] = (
             ("negatives", "Negatives", "0 = every vocabulary word; N = N sampled"),
             ("lowercase", "Lowercase", "on: lowercase all text (kept)", "choice", ON_OFF),
             ("compile", "Compile", "torch.compile the model: slower start", "choice", OFF_ON),
+            ("tensorboard", "TensorBoard", "on: also write its event files", "choice", OFF_ON),
             ("refresh", "Refresh", "on: rebuild a cached hub: dataset first", "choice", OFF_ON),
             ("run_id", "Run folder", "the run's folder name; empty = dated", "text"),
         )
@@ -99,6 +101,7 @@ def config_values(config: RunConfig) -> dict[str, str]:
     values["pack"] = _on_off(train.pack)
     values["lowercase"] = _on_off(model.lowercase)
     values["compile"] = _on_off(train.compile)
+    values["tensorboard"] = _on_off(train.tensorboard)
     values["threads"] = str(train.threads) if train.threads else ""
     values["name"] = train.name
     values.update(loss_values(config))
@@ -219,6 +222,8 @@ def check_form(values: dict[str, str]) -> FormCheck:
     run_id_error = _run_id_problem(str(parsed.get("run_id", "")))
     if run_id_error:
         errors["run_id"] = run_id_error
+    if parsed.get("tensorboard") == "on" and tensorboard.missing():
+        errors["tensorboard"] = tensorboard.missing()
     if errors:
         return FormCheck(None, errors)
     config = _build(parsed)
@@ -344,5 +349,6 @@ def _build(parsed: dict[str, object]) -> RunConfig:
         masks_per_seq=int(parsed["masks_per_seq"]),  # type: ignore[call-overload]
         negatives=int(parsed["negatives"]),  # type: ignore[call-overload]
         compile=parsed["compile"] == "on",
+        tensorboard=parsed["tensorboard"] == "on",
     )
     return apply_loss(RunConfig(model, train), parsed)

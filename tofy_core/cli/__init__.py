@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from tofy_core import version
-from tofy_core.cli import cache, data, diff, manage, runs, seed, train
+from tofy_core.cli import cache, data, diff, manage, metrics, runs, seed, train
 from tofy_core.cli.streams import losable_std_streams
 from tofy_core.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, TofyError
 
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action=VersionAction, nargs=0, help="show the version and exit"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (train, runs, manage, diff, data, cache):
+    for module in (train, runs, manage, metrics, diff, data, cache):
         module.add_commands(subparsers)
     return parser
 

@@ -142,6 +142,12 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "max-seq, attention and positions per phrase, so no compute goes to padding)",
     )
     group.add_argument("--compile", action="store_true", help="torch.compile the model")
+    group.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help="also write TensorBoard event files into the run folder's tensorboard/ "
+        "(needs pip install 'tofy[tensorboard]')",
+    )
     add_loss_arguments(parser)
 
 
@@ -183,6 +189,7 @@ TRAIN_OPTIONS = (
     "negatives",
     "pack",
     "compile",
+    "tensorboard",
 )
 
 
@@ -253,6 +260,8 @@ def train_argv(config: RunConfig, run_id: str | None = None) -> list[str]:
         argv.append("--no-pack")
     if train.compile:
         argv.append("--compile")
+    if train.tensorboard:
+        argv.append("--tensorboard")
     if train.name:
         argv.append(f"--name={train.name}")
     if run_id:

@@ -29,13 +29,20 @@ def add_commands(subparsers) -> None:
             "Copy a run's weights and vocabulary into a folder as model_latent.safetensors "
             "and vocab_latent.txt, the files the seed's --diff reads."
         ),
-        epilog="example:\n  tofy export 20261129-101500-ab12 ./release",
+        epilog="examples:\n  tofy export 20261129-101500-ab12 ./release\n"
+        "  tofy export chats ./release --tensorboard && tensorboard --logdir ./release",
         formatter_class=HelpFormatter,
     )
     export.add_argument("run", help="run id, unique id prefix, name or folder")
     export.add_argument("dir", help="the folder to write to (made when missing)")
     export.add_argument(
         "--force", "-f", action="store_true", help="replace files of those names already there"
+    )
+    export.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help="also write the run's metrics as TensorBoard event files into DIR/tensorboard "
+        "(needs pip install 'tofy[tensorboard]')",
     )
     export.set_defaults(handler=cmd_export)
 
@@ -73,7 +80,9 @@ def cmd_rename(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     try:
-        out = run_ops.export_run(args.run, args.dir, overwrite=args.force)
+        out = run_ops.export_run(
+            args.run, args.dir, overwrite=args.force, tensorboard=args.tensorboard
+        )
     except run_ops.ExportExistsError as exc:
         if not sys.stdin.isatty():
             print(f"error: {exc} (pass --force)", file=sys.stderr)
@@ -82,8 +91,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("kept")
             return 1
-        out = run_ops.export_run(args.run, args.dir, overwrite=True)
+        out = run_ops.export_run(args.run, args.dir, overwrite=True, tensorboard=args.tensorboard)
     print(f"wrote {out.model} and {out.vocab}")
+    if out.tensorboard:
+        print(f"wrote TensorBoard event files to {out.tensorboard}")
+        print(f"view them with:  tensorboard --logdir {out.tensorboard}")
     return 0
 
 

@@ -27,7 +27,7 @@ from tofy_core.errors import (
     DataError,
     TofyError,
 )
-from tofy_core.runs import checkpoint
+from tofy_core.runs import checkpoint, tensorboard
 from tofy_core.runs import folders as runs
 from tofy_core.runs.files import refuse_link
 from tofy_core.train.preflight import (
@@ -84,6 +84,13 @@ def add_commands(subparsers) -> None:
         help="where the run's data file is now, if it moved; it must hold the same text "
         "(checked by size and sha256) (default: the path the run recorded)",
     )
+    resume.add_argument(
+        "--tensorboard",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also write TensorBoard event files into the run folder's tensorboard/ from now "
+        "on (--no-tensorboard: stop) (default: as the run was started)",
+    )
     resume.set_defaults(handler=cmd_resume)
 
 
@@ -125,6 +132,8 @@ def run_training(
     config.train.data = absolute_source(config.train.data)
     world = distributed.current()
     check_processes(config.train, world.size)
+    if config.train.tensorboard:
+        tensorboard.check_available()
     info = runs.plan_run(config, run_id)
     if world.active:  # every process trains into the run rank 0 planned
         chosen = distributed.broadcast_text(info.run_id)
@@ -138,7 +147,8 @@ def run_training(
         print(f"using cached dataset {data.corpus.source} ({data.corpus.path})", file=sys.stderr)
     config.train.data_bytes, config.train.data_sha256 = data_fingerprint(data.corpus)
     config.model.vocab_size = len(data.vocab)
-    trainer = Trainer(info, config, data, listeners=_progress(world))
+    listeners = _progress(world) + _tensorboard(world, config.train, info)
+    trainer = Trainer(info, config, data, listeners=listeners)
     if start is not None:
         trainer.load_initial_weights(start, init_weights)
     with stop_on_signals(trainer):
@@ -153,6 +163,13 @@ def run_training(
 def _progress(world: World) -> list:
     """The console display, shown by rank 0 alone."""
     return [ConsoleProgress()] if world.is_main else []
+
+
+def _tensorboard(world: World, train: TrainConfig, info: runs.RunInfo) -> list:
+    """TensorBoard's event files, with `--tensorboard`: written by rank 0 alone."""
+    if not (train.tensorboard and world.is_main):
+        return []
+    return [tensorboard.TensorBoardWriter(info.file(tensorboard.FOLDER))]
 
 
 def load_training_data(config: RunConfig, vocab=None, refresh: bool = False):
@@ -207,12 +224,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         code, info = run_training(config, args.run_id, refresh=args.refresh)
     if world.is_main:
         print(f"run folder: {info.path}")
+        print_tensorboard(info)
     return code
 
 
 def exit_code(status: str) -> int:
     """The process's exit status for how the run ended (listed in `tofy train --help`)."""
     return {"failed": EXIT_FAILED, "stopped": EXIT_INTERRUPTED}.get(status, 0)
+
+
+def print_tensorboard(info: runs.RunInfo) -> None:
+    folder = info.file(tensorboard.FOLDER)
+    if folder.is_dir():
+        print(f"TensorBoard:  tensorboard --logdir {folder}")
 
 
 def print_next_step(status: str, info: runs.RunInfo) -> None:
@@ -228,10 +252,12 @@ def resume_trainer(
     steps: int | None = None,
     data: str | None = None,
     listeners: list | None = None,
+    tensorboard_files: bool | None = None,
 ):
     """A Trainer that continues `info` from its last checkpoint, on the same data (checked by
     size and sha256; `data` says where a moved file is now). `steps`, a new total, makes the
-    rest a new schedule phase; without it the run continues exactly. Only once every check
+    rest a new schedule phase; without it the run continues exactly. `tensorboard_files`
+    turns TensorBoard files on or off (None: as the run recorded). Only once every check
     has passed is the run marked running and its new config written."""
     from tofy_core.train import distributed
     from tofy_core.train.trainer import Trainer
@@ -252,6 +278,10 @@ def resume_trainer(
     config = runs.read_config(info)
     if steps is not None:
         config.train.extend(saved, steps)
+    if tensorboard_files is not None:
+        config.train.tensorboard = tensorboard_files
+    if config.train.tensorboard:
+        tensorboard.check_available()
     # an imported run's recorded data is whatever it was first resumed on: --data may change it
     moved_on = data is not None and not config.train.data and "imported_from" in info.extra
     config.train.data = _resumable_source(info, config.train.data, data)
@@ -262,7 +292,9 @@ def resume_trainer(
     _refuse_changed_file(info, config.train, moved_on)
     loaded = load_training_data(config, vocab)
     _check_same_data(info, config.train, loaded.corpus, moved_on)
-    trainer = Trainer(info, config, loaded, listeners=listeners if world.is_main else [])
+    listeners = (listeners or []) if world.is_main else []
+    listeners += _tensorboard(world, config.train, info)
+    trainer = Trainer(info, config, loaded, listeners=listeners)
     try:
         trainer.resume_from_files()  # takes the run's lock: a second trainer stops here
         if trainer.step >= config.train.steps:
@@ -340,7 +372,9 @@ def _refuse_changed_file(info: runs.RunInfo, train: TrainConfig, moved_on: bool)
 def _resume_and_fit(info: runs.RunInfo, args: argparse.Namespace) -> str:
     """Resume and train; the trainer (and its DDP wrapper) is gone when this returns, before
     the process group closes: a wrapper outliving its group aborts the process at exit."""
-    trainer = resume_trainer(info, args.steps, args.data, listeners=[ConsoleProgress()])
+    trainer = resume_trainer(
+        info, args.steps, args.data, [ConsoleProgress()], tensorboard_files=args.tensorboard
+    )
     with stop_on_signals(trainer):
         return trainer.fit()
 
@@ -353,5 +387,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
         status = _resume_and_fit(info, args)
     if world.is_main:
         print(f"run folder: {info.path}")
+        print_tensorboard(info)
         print_next_step(status, info)
     return exit_code(status)

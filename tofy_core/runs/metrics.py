@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import fnmatch
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tofy_core.runs import folders as runs
 from tofy_core.runs.event_schema import EVENT, TIME, Kind
@@ -37,17 +39,27 @@ def read_metrics(path: Path) -> dict[str, MetricSeries]:
         if kind not in (Kind.STEP, Kind.EVAL) or not isinstance(event.get("step"), int | float):
             continue
         seconds = float(stamp) - first if isinstance(stamp, int | float) and first else 0.0
-        prefix = "" if kind == Kind.STEP else "eval/"
-        for key, value in event.items():
-            if key in SKIP or isinstance(value, bool) or not isinstance(value, int | float):
-                continue
-            if not math.isfinite(value):
-                continue
-            series = out.setdefault(prefix + key, MetricSeries())
+        for key, value in event_metrics(event):
+            series = out.setdefault(key, MetricSeries())
             series.steps.append(float(event["step"]))
             series.seconds.append(seconds)
             series.values.append(float(value))
     return out
+
+
+def event_metrics(event: dict[str, Any]) -> Iterator[tuple[str, float]]:
+    """The metrics one step or eval event carries, by name (eval fields as `eval/<name>`):
+    its finite numbers that are not a step, a count of steps or a clock. The one rule every
+    export (the compare plot, `tofy metrics`, TensorBoard) reads a run's numbers by."""
+    kind = event.get(EVENT)
+    if kind not in (Kind.STEP, Kind.EVAL):
+        return
+    prefix = "" if kind == Kind.STEP else "eval/"
+    for key, value in event.items():
+        if key in SKIP or isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if math.isfinite(value):
+            yield prefix + key, float(value)
 
 
 def matches(name: str, pattern: str) -> bool:

@@ -14,6 +14,7 @@ from tofy_core.config import RunConfig, TrainConfig
 from tofy_core.errors import CheckpointError, TofyError
 from tofy_core.fsutil import atomic_write_bytes
 from tofy_core.runs import folders as runs
+from tofy_core.runs import tensorboard as tb
 from tofy_core.runs.seed_format import SEED_MODEL_FILE, SEED_VOCAB_FILE
 
 
@@ -50,19 +51,24 @@ def rename_run(ref: str, name: str) -> runs.RunInfo:
 class Exported:
     model: Path
     vocab: Path
+    tensorboard: Path | None = None  # the folder of TensorBoard event files, when asked
 
 
 def export_targets(folder: Path) -> Exported:
     return Exported(folder / SEED_MODEL_FILE, folder / SEED_VOCAB_FILE)
 
 
-def export_run(ref: str, folder: str | Path, overwrite: bool = False) -> Exported:
+def export_run(
+    ref: str, folder: str | Path, overwrite: bool = False, tensorboard: bool = False
+) -> Exported:
     """Copy a run's weights and vocabulary to `folder` as `model_latent.safetensors` and
     `vocab_latent.txt`, the names the seed reads; existing files are kept unless `overwrite`.
     The bytes copied are the bytes checked (`checked_export`), so a run diff would refuse is
-    refused here, and nothing is written."""
+    refused here, and nothing is written. With `tensorboard`, its metrics also become
+    TensorBoard event files in `folder`/tensorboard (replacing event files already there)."""
     info = runs.open_run(ref)
     model, vocab = checked_export(info)
+    events = _tensorboard_events(info) if tensorboard else []
     target = paths.user_path(folder)
     home = paths.runs_dir().resolve()
     if target.resolve() == home or home in target.resolve().parents:
@@ -72,9 +78,13 @@ def export_run(ref: str, folder: str | Path, overwrite: bool = False) -> Exporte
     if target.exists() and not target.is_dir():
         raise TofyError(f"{target} is a file, not a folder")
     out = export_targets(target)
-    existing = [p for p in (out.model, out.vocab) if p.exists()]
+    if tensorboard:
+        out = Exported(out.model, out.vocab, target / tb.FOLDER)
+    old_events = tb.event_files(out.tensorboard) if out.tensorboard else []
+    existing = [p for p in (out.model, out.vocab) if p.exists()] + old_events
     if existing and not overwrite:
-        names = " and ".join(p.name for p in existing)
+        names = " and ".join(p.name for p in existing[:2])
+        names += f" (and {len(existing) - 2} more)" if len(existing) > 2 else ""
         raise ExportExistsError(f"{target} already holds {names}: overwrite to replace", existing)
     try:
         target.mkdir(parents=True, exist_ok=True)
@@ -82,9 +92,21 @@ def export_run(ref: str, folder: str | Path, overwrite: bool = False) -> Exporte
         atomic_write_bytes(out.vocab, vocab)
         for file in (out.model, out.vocab):  # handed over: readable as the user's files are
             os.chmod(file, 0o666 & ~_umask())
+        if out.tensorboard:
+            for old in old_events:
+                old.unlink()
+            tb.write_event_files(events, out.tensorboard)
     except OSError as exc:
         raise TofyError(f"cannot write to {target}: {exc.strerror or exc}") from None
     return out
+
+
+def _tensorboard_events(info: runs.RunInfo) -> list[dict]:
+    """The run's events, once TensorBoard is known to be installed."""
+    from tofy_core.runs.metrics_table import run_events
+
+    tb.check_available()
+    return run_events(info)
 
 
 def _umask() -> int:

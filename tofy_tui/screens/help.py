@@ -35,8 +35,8 @@ INTROS = {
     ),
     "Models": (
         "Every run on disk, refreshed as runs progress: sort, filter, mark several to compare "
-        "their curves, resume, watch, rename, export or delete. Enter probes the selected "
-        "run's model on the Diff screen."
+        "their curves (ctrl+s saves what the comparison shows as CSV), resume, watch, "
+        "rename, export or delete. Enter probes the selected run's model on the Diff screen."
     ),
     "Diff": (
         "Ask a trained model `phrase with _ => answer`: how close its prediction for the "

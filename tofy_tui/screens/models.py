@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from tofy_core.runs.metrics import metric_names
 from tofy_core.runs.summary import RunBook, RunSummary
+from tofy_tui.compare_export import save_compare
 from tofy_tui.run_list import (
     COLUMNS,
     ActionDone,
@@ -33,7 +34,7 @@ from tofy_tui.run_list import (
 from tofy_tui.screens.models_actions import ModelsActions, ModelsCommands
 from tofy_tui.screens.models_view import ModelsViewKeys
 from tofy_tui.widgets.key_footer import KeyFooter
-from tofy_tui.widgets.run_compare import RunCompare
+from tofy_tui.widgets.run_compare import TOP10, RunCompare
 from tofy_tui.widgets.run_detail import RunDetail
 from tofy_tui.widgets.run_table import RunTable
 
@@ -80,6 +81,7 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
         Binding("m", "next_metric", "Metric", show=False, id="models.metric"),
         Binding("g", "metric_filter", "Metric filter", show=False, id="models.metric-filter"),
         Binding("t", "toggle_axis", "Step/time", show=False, id="models.axis"),
+        Binding("ctrl+s", "save_compare", "Save CSV", show=False, id="models.save-compare"),
         Binding("enter", "open_diff", "Diff", id="models.diff"),
         Binding("r", "resume", "Resume", id="models.resume"),
         Binding("w", "watch", "Watch", show=False, id="models.watch"),
@@ -282,6 +284,17 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
             [self.selected] if self.selected else []
         )
         return [(s.name, self.metrics[s.run_id][1]) for s in runs_ if s.run_id in self.metrics]
+
+    def action_save_compare(self) -> None:
+        """What the compare overlay shows (its runs, the metric and top-10) as CSV."""
+        runs_ = [s for s in self.summaries if s.run_id in self.marked] or (
+            [self.selected] if self.selected else []
+        )
+        if not self.comparing or not runs_:
+            self.notify("Nothing compared to save: mark runs (space), then c.", markup=False)
+            return
+        shown = list(dict.fromkeys((self.metric, TOP10)))
+        self.run_later(save_compare, [s.run_id for s in runs_], shown, self.post_message)
 
     def draw_compare(self) -> None:
         runs_ = self.compared()

@@ -31,6 +31,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Export run", "write model_latent.safetensors + vocab_latent.txt to a folder (e)", "export"),
     ("Import checkpoint", "a seed-format .safetensors + vocab as a new run (i)", "import"),
     ("Compare marked runs", "overlay the marked runs' curves (c)", "compare"),
+    ("Save comparison as CSV", "the compared runs' series, to a file (ctrl+s)", "save_compare"),
     ("Filter runs", "show the runs whose name, id, status or data match (/)", "filter"),
     ("Sort runs", "cycle the sort column (s)", "sort"),
 )

@@ -1,6 +1,6 @@
-"""Every numeric field a run's step and eval events carry, as series by step and by wall
-time, for overlaying several runs on one chart; and the metric filter (a glob or a
-substring, as W&B's LEET has it)."""
+"""Every numeric field a run's step and eval events carry, as series by step, by tokens seen
+(tofy_core/runs/clock.py) and by wall time, for overlaying several runs on one chart; and the
+metric filter (a glob or a substring, as W&B's LEET has it)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tofy_core.runs import folders as runs
+from tofy_core.runs.clock import X_TOKENS, RunClock
 from tofy_core.runs.event_schema import EVENT, TIME, Kind
 from tofy_core.runs.events import read_events
 
@@ -18,24 +19,34 @@ SKIP = {"event", "step", "steps", "time", "eta", "elapsed", "train_seconds", "re
 
 @dataclass
 class MetricSeries:
-    """One metric of one run: x by step and by seconds since the run's first event."""
+    """One metric of one run: x by step, by seconds since the run's first event and by tokens
+    seen (NaN where the run did not count them)."""
 
     steps: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
+    tokens: list[float] = field(default_factory=list)
 
 
 def read_metrics(path: Path) -> dict[str, MetricSeries]:
     """`step` event fields by their own name, `eval` fields as `eval/<name>`."""
     out: dict[str, MetricSeries] = {}
     first: float | None = None
+    clock, kept = RunClock(), []  # tokens seen at each step event, for a resume's base
     for event in read_events(path / runs.METRICS_FILE):
         stamp = event.get(TIME)
         if isinstance(stamp, int | float) and first is None:
             first = float(stamp)
         kind = event.get(EVENT)
+        if kind == Kind.START:
+            resumed = event.get("resumed_from")
+            at = [t for s, t in kept if isinstance(resumed, int) and s <= resumed and t == t]
+            clock.start(event, at[-1] if at else math.nan)
         if kind not in (Kind.STEP, Kind.EVAL) or not isinstance(event.get("step"), int | float):
             continue
+        tokens = (clock.step(event) if kind == Kind.STEP else clock.eval(event))[X_TOKENS]
+        if kind == Kind.STEP:
+            kept.append((event["step"], tokens))
         seconds = float(stamp) - first if isinstance(stamp, int | float) and first else 0.0
         prefix = "" if kind == Kind.STEP else "eval/"
         for key, value in event.items():
@@ -47,6 +58,7 @@ def read_metrics(path: Path) -> dict[str, MetricSeries]:
             series.steps.append(float(event["step"]))
             series.seconds.append(seconds)
             series.values.append(float(value))
+            series.tokens.append(tokens)
     return out
 
 

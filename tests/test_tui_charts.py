@@ -5,6 +5,7 @@ at 80×24, and a resumed run's whole elapsed time and rate."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shutil
@@ -223,3 +224,69 @@ async def test_the_x_axis_cycles_step_tokens_seen_wall_time(replayable, size):
         await pilot.press("t", "t")
         assert "x: tokens seen" in str(bar.render())
     assert chart_prefs.load().monitor_x == "tokens"  # remembered for the next session
+
+
+# ---------------------------------------------------------------- the Models comparison
+
+SAME_NAME = "lr-sweep-3e-4-warmup-200"  # two runs called the same, as a sweep leaves them
+
+
+@pytest.fixture
+def same_named_runs(tmp_path_factory) -> Path:
+    from models_runs import copy_runs, train_session_runs
+
+    folder = copy_runs(train_session_runs(tmp_path_factory))
+    for run in ("alpha", "beta"):
+        info = json.loads((folder / run / "run.json").read_text())
+        (folder / run / "run.json").write_text(json.dumps({**info, "name": SAME_NAME}))
+    return folder
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_comparison_names_each_run_and_has_log_and_x_axis_keys(same_named_runs, size):
+    from tofy_tui.screens.models import ModelsScreen
+    from tofy_tui.widgets.run_compare import RunCompare
+
+    app = TofyApp()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("2")
+        screen = app.screen
+        assert isinstance(screen, ModelsScreen)
+        await wait_until(pilot, lambda: len(screen.shown) == 2, "two runs listed")
+        await pilot.press("space", "down", "space", "c")
+        compare = screen.query_one(RunCompare)
+        await wait_until(pilot, lambda: compare.drawn.get("metric") == 2, "two loss lines")
+        plot = screen.query_one("#compare-metric", MetricPlot)
+        labels = [line.label for line in plot.series]
+        assert sorted(labels) == [f"{SAME_NAME} · alpha", f"{SAME_NAME} · beta"]
+        text = legend_text(plot)
+        assert fits(plot), (plot.size.width, text)
+        assert "alpha" in text and "beta" in text and SAME_NAME[:6] in text, (plot.size, text)
+
+        await pilot.press("Y")
+        assert plot.log_y and "· log" in plain(plot.border_title)
+        await pilot.press("t")  # step → tokens seen
+        assert "by tokens seen" in plot.title
+        alpha = next(line for line in plot.series if line.label.endswith("alpha"))
+        assert alpha.xs == sorted(alpha.xs) and alpha.xs[-1] > 30  # tokens, not steps
+        await pilot.press("t")
+        assert "by wall time" in plot.title
+    prefs = chart_prefs.load()
+    assert prefs.compare_log and prefs.compare_x == "time"  # remembered
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_chart_keys_are_named_above_the_plots_and_in_the_help(replayable, size):
+    from tofy_tui.screens.help import HelpScreen
+
+    app = TofyApp()
+    async with app.run_test(size=size) as pilot:
+        screen = await open_replay(pilot, replayable)
+        bar = screen.query_one("#plots-bar", Static)
+        line = str(bar.render())
+        assert bar.region.width >= len(line)  # nothing cut
+        assert all(key in line.split("x: step")[1] for key in ("m", "e", "t", "c", "Y"))
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        help_text = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "Y puts it on a log scale" in help_text and "t switches the x axis" in help_text

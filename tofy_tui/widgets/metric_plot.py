@@ -159,26 +159,33 @@ def legend(title: str, series: list[Series]) -> Text:
     return text
 
 
-# How a legend line shrinks to fit: (gap, short labels, longest label, significant digits).
-SHRINK = ((" ━ ", False, 40, 4), (" ━ ", True, 40, 4), (" ━", True, 18, 3), (" ━", True, 12, 3))
+# How a legend line shrinks to fit: (gap, short labels, significant digits); at each, labels
+# are cut (`…`) only as far as the room needs, never below MIN_LABEL cells.
+SHRINK = ((" ━ ", False, 4), (" ━ ", True, 4), (" ━", True, 3))
+MIN_LABEL = 6
 ID_MARK = " · "  # `name · id`: a run told apart from another of its name by its id
 
 
 def fitted_legend(series: list[Series], room: int) -> Text:
     """Every series named, in its colour, with its latest value: the widest form that fits
-    `room` cells (labels shortened, then cut with `…`), the narrowest one otherwise."""
+    `room` cells (shorter labels, then labels cut with `…`), the narrowest one otherwise."""
     text = Text()
-    for gap, use_short, longest, digits in SHRINK:
-        text = Text(no_wrap=True)
-        for index, line in enumerate(series):
-            r, g, b = COLOURS[index % len(COLOURS)]
-            label = (line.short or line.label) if use_short else line.label
-            label = cut(label, longest)
-            text.append(gap if index else gap.lstrip(), style=f"rgb({r},{g},{b})")
-            text.append(f"{label} ")
-            text.append(short(line.last, digits), style=f"bold rgb({r},{g},{b})")
-        if text.cell_len <= room:
-            break
+    for gap, use_short, digits in SHRINK:
+        labels = [(line.short or line.label) if use_short else line.label for line in series]
+        for longest in range(max(map(len, labels)), MIN_LABEL - 1, -1):
+            text = _legend_line(series, [cut(label, longest) for label in labels], gap, digits)
+            if text.cell_len <= room:
+                return text
+    return text
+
+
+def _legend_line(series: list[Series], labels: list[str], gap: str, digits: int) -> Text:
+    text = Text(no_wrap=True)
+    for index, (line, label) in enumerate(zip(series, labels, strict=True)):
+        r, g, b = COLOURS[index % len(COLOURS)]
+        text.append(gap if index else gap.lstrip(), style=f"rgb({r},{g},{b})")
+        text.append(f"{label} ")
+        text.append(short(line.last, digits), style=f"bold rgb({r},{g},{b})")
     return text
 
 

@@ -20,6 +20,11 @@ from tofy_tui.plot_catalog import Page, chart, pages
 from tofy_tui.widgets.metric_plot import MetricPlot
 
 SLOTS = 4
+HINTS = (
+    "   m more · e smooth · t x axis · c/click chart · Y log",
+    "   m more · e smooth · t x · c chart · Y log",
+    "  m e t c Y",
+)
 MIN_WIDTH = 34  # a plot narrower than this has no room for its ticks and its title
 MIN_HEIGHT = 8  # title, frame, a few rows of curve, x ticks
 
@@ -59,10 +64,8 @@ class PlotGrid(Vertical):
         return list(self.query_one("#plots").query(MetricPlot).results(MetricPlot))
 
     def on_resize(self, event: events.Resize) -> None:
-        shape = fitting_slots(event.size.width, event.size.height - 1)
-        if shape != self.shape:
-            self.shape = shape
-            self.draw(self.history)
+        self.shape = fitting_slots(event.size.width, event.size.height - 1)
+        self.draw(self.history)  # the plots that fit, and the keys the line above them fits
 
     def next_page(self, step: int = 1) -> str:
         """Show the next (or previous) set of charts; returns its name."""
@@ -143,5 +146,8 @@ class PlotGrid(Vertical):
         text.append(page.name, style="bold")
         text.append(f" · EMA {self.smoothing:g}" if self.smoothing else " · unsmoothed")
         text.append(f" · x: {AXIS_NAMES[self.prefs.monitor_x]}")
-        text.append("   m more · e smooth · t x axis · c/click chart · Y log", style="dim")
+        for keys in HINTS:  # the widest list of the keys that fits
+            if text.cell_len + len(keys) <= self.size.width or keys == HINTS[-1]:
+                text.append(keys, style="dim")
+                break
         return text

@@ -178,6 +178,8 @@ async def test_a_chart_goes_to_a_log_scale_and_stays_there(replayable, size):
         assert chart_prefs.load().monitor_log == {"loss", "held-out"}
         await pilot.press("Y")
         assert not accuracy.log_y
+        await pilot.click("#plot-0")  # a click selects a chart too
+        assert "-selected" in loss.classes and "-selected" not in accuracy.classes
     app = TofyApp()  # a new session draws the loss on a log scale again
     async with app.run_test(size=size) as pilot:
         screen = await open_replay(pilot, replayable)

@@ -90,7 +90,7 @@ class MetricPlot(PlotextPlot):
         """Title and legend in the top border when they fit, else the legend on a line below."""
         room = self.size.width - 4 if self.size.width else 10_000
         whole = legend(self.heading, self.series)
-        below = len(self.series) > 1 and whole.cell_len > room
+        below = bool(self.series) and whole.cell_len > room
         self.set_class(below, "-legend-below")
         if below:
             self.border_title = Text(self.heading, style="bold")

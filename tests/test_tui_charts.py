@@ -96,8 +96,9 @@ async def test_every_series_is_named_in_a_legend_that_fits(replayable, size):
         accuracy = next(p for p in shown(screen) if p.title == "accuracy %")
         assert len(accuracy.series) == 3
         text = legend_text(accuracy)
-        for name in ("top-1", "top-10", "train"):  # the green (train) line is named too
+        for name in ("top-1 ", "top-10 ", "train "):  # the green (train) line is named too
             assert name in text, text
+        assert "…" not in text  # shorter names before cut ones
         for plot in shown(screen):
             assert fits(plot), (plot.size.width, legend_text(plot))
 

@@ -169,13 +169,15 @@ ID_MARK = " · "  # `name · id`: a run told apart from another of its name by i
 def fitted_legend(series: list[Series], room: int) -> Text:
     """Every series named, in its colour, with its latest value: the widest form that fits
     `room` cells (shorter labels, then labels cut with `…`), the narrowest one otherwise."""
-    text = Text()
-    for gap, use_short, digits in SHRINK:
+    for gap, use_short, digits in SHRINK:  # whole labels, as long as one form fits
         labels = [(line.short or line.label) if use_short else line.label for line in series]
-        for longest in range(max(map(len, labels)), MIN_LABEL - 1, -1):
-            text = _legend_line(series, [cut(label, longest) for label in labels], gap, digits)
-            if text.cell_len <= room:
-                return text
+        text = _legend_line(series, labels, gap, digits)
+        if text.cell_len <= room:
+            return text
+    for longest in range(max(map(len, labels)), MIN_LABEL - 1, -1):  # then cut, only so far
+        text = _legend_line(series, [cut(label, longest) for label in labels], gap, digits)
+        if text.cell_len <= room:
+            break
     return text
 
 

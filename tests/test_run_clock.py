@@ -122,3 +122,27 @@ def test_chart_choices_are_remembered_and_a_damaged_part_falls_back():
     ui_state.state_path().write_text(json.dumps({**data, "charts": ["not", "a", "dict"]}))
     state, problem = ui_state.load()
     assert state.charts == {} and "bad charts" in problem
+
+
+async def test_an_older_run_without_token_counts_says_so_on_the_tokens_axis():
+    from textual.app import App, ComposeResult
+
+    from tofy_tui.widgets.metric_plot import MetricPlot
+    from tofy_tui.widgets.plot_grid import PlotGrid
+
+    class Grid(App):
+        def compose(self) -> ComposeResult:
+            yield PlotGrid()
+
+    history = RunHistory()
+    history.add({"event": "start", "time": T0})
+    for step in (1, 2, 3):
+        history.add({"event": "step", "time": T0 + step, "step": step, "loss": 2.0 / step})
+    async with Grid().run_test(size=(100, 30)) as pilot:
+        grid = pilot.app.query_one(PlotGrid)
+        grid.draw(history)
+        grid.cycle_x()  # step → tokens seen
+        loss = pilot.app.query_one("#plot-0", MetricPlot)
+        assert loss.title.endswith("no tokens seen logged (t: step)") and not loss.series
+        grid.cycle_x()  # → wall time: every event has a time
+        assert "logged" not in loss.title and loss.series[0].xs == [1.0, 2.0, 3.0]

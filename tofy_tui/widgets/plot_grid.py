@@ -36,6 +36,15 @@ def fitting_slots(width: int, height: int) -> tuple[int, int]:
     return columns, rows
 
 
+def unlogged_note(history: RunHistory, name: str, series: list, x: str) -> str:
+    """What a chart empty on this x axis but not by step says (a run older than the axis)."""
+    if x == "step" or any(line.xs for line in series):
+        return ""
+    if not any(line.xs for line in chart(history, name, 0.0).series):
+        return ""
+    return f" · no {AXIS_NAMES[x]} logged (t: step)"
+
+
 class PlotGrid(Vertical):
     """A line saying which set is shown, then the grid of plots."""
 
@@ -130,8 +139,9 @@ class PlotGrid(Vertical):
             if slot < len(page.charts):
                 name = page.charts[slot]
                 drawn = chart(history, name, self.smoothing, x)
+                title = drawn.title + unlogged_note(history, name, drawn.series, x)
                 log = name in self.prefs.monitor_log
-                plot.draw(drawn.series, drawn.title, drawn.floor_zero, log)
+                plot.draw(drawn.series, title, drawn.floor_zero, log)
             elif slot == 0:
                 plot.draw([], "no numeric field logged yet")
         columns = min(self.shape[0], shown)

@@ -85,7 +85,9 @@ class RunCompare(Vertical):
         chosen = overlay(runs, metric, x)
         top10 = overlay(runs, TOP10, x)
         plot = self.query_one("#compare-metric", MetricPlot)
-        plot.draw(chosen, f"{metric} by {axis}", log_y=log_y)
+        missing = not chosen and x != "step" and overlay(runs, metric)
+        note = f" · no {axis} logged (t: step)" if missing else ""  # runs older than the axis
+        plot.draw(chosen, f"{metric} by {axis}{note}", log_y=log_y)
         self.query_one("#compare-top10", MetricPlot).draw(top10, f"held-out top-10 % by {axis}")
         self.drawn = {"metric": len(chosen), "top10": len(top10)}
         title = Text(f"Comparing {len(runs)} runs · metric {metric} ", style="bold")

@@ -111,7 +111,7 @@ async def test_compare_two_runs_draws_two_series(two_runs):
         await wait_until(pilot, lambda: screen.metric.startswith("eval/"), "an eval metric")
         assert compare.drawn["metric"] == 2
         await pilot.press("escape", "t")
-        assert screen.by_time
+        assert screen.charts.compare_x == "tokens"
         await pilot.press("enter")  # the selected run, opened in Diff
         await wait_until(pilot, lambda: type(app.screen).__name__ == "DiffScreen", "Diff")
 

@@ -95,7 +95,7 @@ async def test_replay_of_a_finished_run_draws_its_curves(replayable):
             "loss · EMA 0.6",
             "accuracy %",
             "trainer RSS (MiB)",
-            "learning rate · EMA 0.6",
+            "learning rate",  # a schedule: drawn as logged, never smoothed
         ]
         for plot in shown_plots(screen):
             assert plot.points > 0, plot.title

@@ -43,7 +43,7 @@ async def test_the_system_panel_shows_the_training_childs_cpu(tiny_corpus):
         await wait_until(pilot, measured, "the trainer's CPU figures")
         text = str(panel.render())
         pid = runs.read_info(paths.runs_dir() / screen.watched_id).pid
-        assert f"pid {pid}" in text and re.search(r"\d+% CPU · \d+ threads? · RSS \d", text)
+        assert f"pid {pid}" in text and re.search(r"\d+% CPU · \d+ process threads? · RSS \d", text)
         assert "machine" in text and f"of {panel.sample.cores} cores" in text
         assert "GPU" not in text  # a CPU run
         await pilot.press("y")
@@ -86,7 +86,7 @@ def test_a_cuda_run_shows_the_gpus_load_and_memory_through_nvml(monkeypatch):
     text = render_sample(sample(reading), True, None).plain
     assert "GPU 1" in text and "87% busy" in text
     assert "30.0 GiB / 80.0 GiB · trainer 12.0 GiB · Test GPU" in text
-    assert "180% CPU · 7 threads · RSS 300.0 MiB" in text
+    assert "180% CPU · 7 process threads · RSS 300.0 MiB" in text
     assert GpuStats().read("cpu", 42) is None
 
 

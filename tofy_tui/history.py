@@ -10,6 +10,7 @@ from typing import Any
 
 from tofy_core.config import TrainConfig
 from tofy_core.rates import real_rate
+from tofy_core.runs.clock import X_TIME, X_TOKENS, RunClock
 from tofy_core.runs.event_schema import EVAL_SCORES, EVENT, LOSS_PARTS, MEMORY_FIELDS, Kind
 from tofy_tui.points import Points
 
@@ -26,6 +27,12 @@ MEMORY_KEYS = MEMORY_FIELDS
 EVAL_KEYS = EVAL_SCORES  # every eval event has them
 X_KEYS = {"event", "step", "steps", "time"}  # the x axis and bookkeeping, never plotted
 SMOOTHING = (0.0, 0.6, 0.9)  # EMA weights the monitor cycles through (0: raw values)
+# The series noisy from step to step, which smoothing helps read; a schedule (lr, momentum),
+# memory or an eval score is drawn as it was logged.
+NOISY = frozenset((*LOSS_PARTS, "loss", "accuracy", "collapse", "steps_per_s", "tokens_per_s")) | {
+    "real_tokens_per_s"
+}
+X_FIELDS = {"tokens": X_TOKENS, "time": X_TIME}
 LOSS_PARTS = ("mse", "ce", "align")  # each weighted by TrainConfig's `<part>_weight`
 
 
@@ -36,6 +43,12 @@ class Series:
     label: str
     xs: list[float]
     ys: list[float]
+    latest: float = math.nan  # the last value logged, before any smoothing (the legend's)
+    short: str = ""  # a shorter label, for a legend with little room
+
+    @property
+    def last(self) -> float:
+        return self.latest if math.isfinite(self.latest) else self.ys[-1]
 
 
 def _number(value: Any) -> float:
@@ -86,8 +99,13 @@ def smooth(ys: list[float], span: float | None = None) -> list[float]:
     return out
 
 
+def _plotted(name: str) -> bool:
+    """A field of the run's, not an x value derived from them."""
+    return name not in X_FIELDS.values()
+
+
 def _finite(xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:
-    pairs = [(x, y) for x, y in zip(xs, ys, strict=True) if math.isfinite(y)]
+    pairs = [(x, y) for x, y in zip(xs, ys, strict=True) if math.isfinite(x + y)]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
@@ -107,6 +125,7 @@ class RunHistory:
     eval_points: Points = field(default_factory=lambda: Points(EVAL_KEYS))
     last_eval: dict[str, Any] | None = None
     version: int = 0
+    clock: RunClock = field(default_factory=RunClock)
 
     @property
     def steps(self) -> list[float]:
@@ -135,14 +154,19 @@ class RunHistory:
                 # session that was stopped or killed are replaced, never drawn twice.
                 self.step_points.forget_after(resumed)
                 self.eval_points.forget_after(resumed)
+            kept = [t for t in self.step_points.series(X_TOKENS)[1] if math.isfinite(t)]
+            self.clock.start(event, kept[-1] if kept else math.nan)
         elif kind == Kind.STEP:
             self.last_step = event
-            self.step_points.add(_number(event.get("step")), _fields(event))
+            xs = self.clock.step(event)
+            self.step_points.add(_number(event.get("step")), {**_fields(event), **xs})
         elif kind == Kind.EVAL:
             self.last_eval = event
-            self.eval_points.add(_number(event.get("step")), _fields(event))
+            xs = self.clock.eval(event)
+            self.eval_points.add(_number(event.get("step")), {**_fields(event), **xs})
         elif kind == Kind.END:
             self.end = event
+            self.clock.end(event)
 
     def extend(self, events: list[dict[str, Any]]) -> None:
         for event in events:
@@ -178,11 +202,21 @@ class RunHistory:
 
     @property
     def real_tokens_per_s(self) -> float | None:
-        """Real (non-pad) tokens per second: the run's overall figure once it has ended, the
-        latest step's before. None until a step is logged."""
-        if self.end is not None and _number(self.end.get("real_tokens_per_s", 0)) > 0:
-            return real_rate(self.end)
+        """Real (non-pad) tokens per second: once it has ended, the run's overall figure (every
+        session's tokens over every session's training time), the latest step's before. None
+        until a step is logged."""
+        if self.end is not None:
+            overall = self.clock.real_tokens_per_s
+            if overall is not None:
+                return overall
+            if _number(self.end.get("real_tokens_per_s", 0)) > 0:
+                return real_rate(self.end)
         return real_rate(self.last_step) if self.last_step is not None else None
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds of training over every session of the run (a resumed run's included)."""
+        return self.clock.elapsed
 
     def eta(self, now: float) -> float | None:
         """Seconds left, counted down from the last step event's ETA; None once the run has
@@ -205,24 +239,33 @@ class RunHistory:
     def metric_names(self) -> list[str]:
         """Every numeric field the run's events carry: step fields by name, eval fields as
         `eval/<name>` (as the Models screen's comparison names them)."""
-        names = [k for k in self.values if any(map(math.isfinite, self.step_points.series(k)[1]))]
-        evals = self.eval_points
-        names += [f"eval/{k}" for k in evals.ys if any(map(math.isfinite, evals.series(k)[1]))]
+        steps, evals = self.step_points, self.eval_points
+        names = [k for k in steps.ys if _plotted(k) and any(map(math.isfinite, steps.series(k)[1]))]
+        names += [
+            f"eval/{k}"
+            for k in evals.ys
+            if _plotted(k) and any(map(math.isfinite, evals.series(k)[1]))
+        ]
         return names
 
-    def series(self, name: str, smoothing: float = 0.0, scale: float = 1.0, label: str = ""):
-        """One metric by `metric_names` name; step metrics smoothed with the EMA weight
-        `smoothing` (eval points are few and each one counts: never smoothed)."""
+    def series(
+        self, name: str, smoothing: float = 0.0, scale: float = 1.0, label: str = "", x="step"
+    ) -> Series:
+        """One metric by `metric_names` name against `x` (step, tokens or time); step metrics
+        smoothed with the EMA weight `smoothing` (eval points are few and each one counts:
+        never smoothed). The legend's latest value stays the raw one."""
+        points = self.eval_points if name.startswith("eval/") else self.step_points
+        xs, values = points.series(name.removeprefix("eval/"))
         if name.startswith("eval/"):
-            xs, values = self.eval_points.series(name.removeprefix("eval/"))
             smoothing = 0.0
-        else:
-            xs, values = self.step_points.series(name)
+        if x in X_FIELDS:
+            xs = points.series(X_FIELDS[x])[1]
         ys = [y * scale for y in values]
+        raw = [y for y in ys if math.isfinite(y)]
         if smoothing > 0:
             ys = smooth(ys, ema_span(smoothing))
         xs, ys = downsample(*_finite(xs, ys))
-        return Series(label or name, xs, ys)
+        return Series(label or name, xs, ys, raw[-1] if raw and xs else math.nan)
 
     def _series(self, label: str, key: str, scale: float = 1.0, smoothing: float = 0.0):
         return self.series(key, smoothing, scale, label)
@@ -236,13 +279,14 @@ class RunHistory:
             lines.append(self._series(label, part, weights[part], smoothing=smoothing))
         return lines
 
-    def accuracy_series(self, smoothing: float = SMOOTHING[1]) -> list[Series]:
+    def accuracy_series(self, smoothing: float = SMOOTHING[1], x: str = "step") -> list[Series]:
         """Held-out top-1/top-10 retrieval (eval events) and the training accuracy, in %."""
-        lines = [
-            self.series(f"eval/{key}", scale=100.0, label=label)
-            for key, label in (("top1", "held-out top-1"), ("top10", "top-10"))
-        ]
-        return [*lines, self._series("train", "accuracy", 100.0, smoothing)]
+        lines = []
+        for key, label, short in (("top1", "held-out top-1", "top-1"), ("top10", "top-10", "")):
+            line = self.series(f"eval/{key}", scale=100.0, label=label, x=x)
+            lines.append(Series(line.label, line.xs, line.ys, line.latest, short))
+        train = self.series("accuracy", smoothing, 100.0, "train", x)
+        return [*lines, train]
 
     def memory_series(self) -> tuple[str, list[Series]]:
         """Memory in MiB: CUDA allocated and reserved on a GPU, process RSS on CPU."""

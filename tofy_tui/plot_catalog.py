@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tofy_tui.history import LOSS_PARTS, MIB, RunHistory, Series
+from tofy_tui.history import LOSS_PARTS, MIB, NOISY, RunHistory, Series
 
 GIB = 1024 * MIB
 PERCENT = {"accuracy", "eval/top1", "eval/top10"}  # fractions shown ×100
@@ -69,38 +69,40 @@ def pages(history: RunHistory, slots: int) -> list[Page]:
     return out
 
 
-def chart(history: RunHistory, name: str, smoothing: float) -> Chart:
-    """The chart called `name` (a metric name, or one of the groups' combined charts)."""
+def chart(history: RunHistory, name: str, smoothing: float, x: str = "step") -> Chart:
+    """The chart called `name` (a metric name, or one of the groups' combined charts), against
+    `x`; only the noisy series are smoothed (an lr or a memory figure is drawn as logged)."""
     ema = f" · EMA {smoothing:g}" if smoothing else ""
     if name == "held-out":
-        return Chart("accuracy %", history.accuracy_series(smoothing), floor_zero=True)
+        return Chart("accuracy %", history.accuracy_series(smoothing, x), floor_zero=True)
     if name == "memory":
-        return memory_chart(history)
+        return memory_chart(history, x)
     if name.startswith("part/"):
         part = name.removeprefix("part/")
         weight = history.weights()[part] if part in LOSS_PARTS else 1.0
         title = f"{NAMES.get(part, part)} ×{weight:g} in the loss{ema}"
-        return Chart(title, [history.series(part, smoothing, weight, part)])
+        return Chart(title, [history.series(part, smoothing, weight, part, x)])
     if name.startswith("mem_"):
         unit, scale = memory_unit(history, (name,))
-        return Chart(f"{name} ({unit})", [history.series(name, 0.0, 1 / scale)], True)
+        return Chart(f"{name} ({unit})", [history.series(name, 0.0, 1 / scale, x=x)], True)
     scale = 100.0 if name in PERCENT else 1.0
-    smoothed = ema if not name.startswith("eval/") else ""
-    title = NAMES.get(name, name) + smoothed
+    noisy = name in NOISY
+    title = NAMES.get(name, name) + (ema if noisy else "")
     floor = name in PERCENT or name in FROM_ZERO
-    return Chart(title, [history.series(name, smoothing, scale)], floor)
+    return Chart(title, [history.series(name, smoothing if noisy else 0.0, scale, x=x)], floor)
 
 
-def memory_chart(history: RunHistory) -> Chart:
+def memory_chart(history: RunHistory, x: str = "step") -> Chart:
     """CUDA allocated and reserved on a GPU, the process's RSS on CPU; from 0, in MiB or GiB."""
     if history.memory_kind == "cuda":
         keys = ("mem_allocated", "mem_reserved")
         unit, scale = memory_unit(history, keys)
-        lines = [history.series(key, 0.0, 1 / scale, key.removeprefix("mem_")) for key in keys]
+        lines = [history.series(key, 0.0, 1 / scale, key.removeprefix("mem_"), x) for key in keys]
         return Chart(f"CUDA memory ({unit})", lines, True)
     if history.memory_kind == "rss":
         unit, scale = memory_unit(history, ("mem_rss",))
-        return Chart(f"trainer RSS ({unit})", [history.series("mem_rss", 0.0, 1 / scale)], True)
+        rss = history.series("mem_rss", 0.0, 1 / scale, x=x)
+        return Chart(f"trainer RSS ({unit})", [rss], True)
     return Chart("memory", [], True)
 
 

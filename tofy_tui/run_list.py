@@ -138,8 +138,17 @@ def read_downsampled(summary: RunSummary, limit: int = 300) -> Metrics:
     for name, series in read_metrics(summary.path).items():
         xs, ys = downsample(series.steps, series.values, limit)
         ts, _ = downsample(series.seconds, series.values, limit)
-        out[name] = MetricSeries(xs, ts[: len(xs)], ys)
+        tokens = series.tokens if len(series.tokens) == len(series.steps) else []
+        ks = _bucket_x(tokens, len(series.steps), limit) if tokens else []
+        out[name] = MetricSeries(xs, ts[: len(xs)], ys, ks[: len(xs)])
     return out
+
+
+def _bucket_x(xs: list[float], length: int, limit: int) -> list[float]:
+    """An x value per point `downsample` keeps: each bucket's last (NaN stays NaN)."""
+    if length <= limit:
+        return list(xs)
+    return [xs[(bucket + 1) * length // limit - 1] for bucket in range(limit)]
 
 
 def finite(values: list[float]) -> bool:

@@ -111,3 +111,31 @@ def step_label(step: int) -> str:
     if step >= 10_000:
         return f"{step / 1e3:.{0 if step % 1000 == 0 else 1}f}k"
     return f"{step:,}"
+
+
+def log_axis(low: float, high: float, count: int = 4) -> Axis:
+    """A true log scale for positive values from `low` to `high`: ticks (as log10 of the
+    values, what the chart plots) at whole decades, with 2 and 5 between them when the range
+    spans too few decades to read; labelled with the values themselves."""
+    first, last = math.floor(math.log10(low) + 1e-9), math.ceil(math.log10(high) - 1e-9)
+    if last <= first:
+        last = first + 1
+    values = [10.0**p for p in range(first, last + 1)]
+    if len(values) < count:
+        values = [m * 10.0**p for p in range(first, last + 1) for m in (1, 2, 5)]
+        values = [v for v in values if v <= 10.0**last * 1.0001]
+        if len(values) > count:  # keep the decades, add what fits near the data
+            inside = [v for v in values if low <= v <= high]
+            values = sorted({10.0**first, 10.0**last, *inside[: max(0, count - 2)]})
+    ticks = [math.log10(v) for v in values]
+    return Axis(first, last, ticks, [log_label(v) for v in values])
+
+
+def log_label(value: float) -> str:
+    """`0.01`, `5`, `200`, `20k`, `1e-05`: a tick of a log axis."""
+    if value >= 10_000:
+        power = min(int(math.log10(value) // 3), len(UNITS) - 1)
+        return f"{value / 1000.0**power:g}{UNITS[power]}"
+    if value < 1e-3:
+        return f"{value:.0e}"
+    return f"{value:g}"

@@ -1,7 +1,8 @@
 """What the app remembers between sessions, in one small JSON file (tui.json in Tofy's config
-folder: TOFY_HOME/config when TOFY_HOME is set): the Train form's last values, the theme, and
-the data sources that trained. Written atomically; read back validated, so a damaged file means
-the defaults and one line saying so (`problem`), never a traceback.
+folder: TOFY_HOME/config when TOFY_HOME is set): the Train form's last values, the theme, the
+data sources that trained, and the charts' scales and x axes. Written atomically; read back
+validated, so a damaged file means the defaults and one line saying so (`problem`), never a
+traceback.
 
 Torch-free and Textual-free: the app applies what this returns (`attach_theme` is handed
 the app)."""
@@ -37,9 +38,15 @@ class UiState:
     form: dict[str, str] = field(default_factory=dict)
     theme: str = ""
     recent_data: list[str] = field(default_factory=list)
+    charts: dict[str, Any] = field(default_factory=dict)  # tofy_tui/chart_prefs.py checks it
 
     def to_json(self) -> dict[str, Any]:
-        return {"form": self.form, "theme": self.theme, "recent_data": self.recent_data}
+        return {
+            "form": self.form,
+            "theme": self.theme,
+            "recent_data": self.recent_data,
+            "charts": self.charts,
+        }
 
 
 def state_path() -> Path:
@@ -143,6 +150,11 @@ def _parse(data: Any, path: Path) -> tuple[UiState, str]:
         state.recent_data = [item for item in recent if item][:RECENT_LIMIT]
     else:
         wrong.append("recent_data")
+    charts = data.get("charts", {})
+    if isinstance(charts, dict) and all(isinstance(k, str) for k in charts):
+        state.charts = dict(charts)
+    else:
+        wrong.append("charts")
     if wrong:
         return state, _damaged(path, f"bad {', '.join(wrong)}")
     return state, ""

@@ -1,17 +1,18 @@
-"""Every numeric field a run's step and eval events carry, as series by step and by wall
-time, for overlaying several runs on one chart; and the metric filter (a glob or a
-substring, as W&B's LEET has it)."""
+"""Every numeric field a run's step and eval events carry, as series by step, by tokens seen
+(tofy_core/runs/clock.py) and by wall time, for overlaying several runs on one chart; and the
+metric filter (a glob or a substring, as W&B's LEET has it)."""
 
 from __future__ import annotations
 
 import fnmatch
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tofy_core.runs import folders as runs
+from tofy_core.runs.clock import X_TOKENS, RunClock
 from tofy_core.runs.event_schema import EVENT, TIME, Kind
 from tofy_core.runs.events import read_events
 
@@ -20,30 +21,63 @@ SKIP = {"event", "step", "steps", "time", "eta", "elapsed", "train_seconds", "re
 
 @dataclass
 class MetricSeries:
-    """One metric of one run: x by step and by seconds since the run's first event."""
+    """One metric of one run: x by step, by seconds since the run's first event and by tokens
+    seen (NaN where the run did not count them)."""
 
     steps: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
+    tokens: list[float] = field(default_factory=list)
+
+
+class MetricPoint(NamedTuple):  # a tuple: a long run has hundreds of thousands
+    """One value of one metric, with every x it can be plotted or exported against:
+    `stamp` the event's wall-clock time (None when it has none), `seconds` since the run's
+    first event, `tokens` seen by then (`clock.RunClock`; NaN where the run did not count)."""
+
+    step: float
+    stamp: float | None
+    seconds: float
+    tokens: float
+    metric: str
+    value: float
+
+
+def metric_points(events: Iterable[dict[str, Any]]) -> Iterator[MetricPoint]:
+    """Every metric value of a run's events, in order: the one reading behind the compare
+    plot, `tofy metrics` and the TensorBoard files."""
+    first: float | None = None
+    clock, kept = RunClock(), []  # tokens seen at each step event, for a resume's base
+    for event in events:
+        stamp = event.get(TIME)
+        stamp = float(stamp) if isinstance(stamp, int | float) else None
+        if first is None and stamp is not None:
+            first = stamp
+        kind = event.get(EVENT)
+        if kind == Kind.START:
+            resumed = event.get("resumed_from")
+            at = [t for s, t in kept if isinstance(resumed, int) and s <= resumed and t == t]
+            clock.start(event, at[-1] if at else math.nan)
+        step = event.get("step")
+        if kind not in (Kind.STEP, Kind.EVAL) or not isinstance(step, int | float):
+            continue
+        tokens = (clock.step(event) if kind == Kind.STEP else clock.eval(event))[X_TOKENS]
+        if kind == Kind.STEP:
+            kept.append((step, tokens))
+        seconds = stamp - first if stamp is not None and first is not None else 0.0
+        for key, value in event_metrics(event):
+            yield MetricPoint(float(step), stamp, seconds, tokens, key, value)
 
 
 def read_metrics(path: Path) -> dict[str, MetricSeries]:
     """`step` event fields by their own name, `eval` fields as `eval/<name>`."""
     out: dict[str, MetricSeries] = {}
-    first: float | None = None
-    for event in read_events(path / runs.METRICS_FILE):
-        stamp = event.get(TIME)
-        if isinstance(stamp, int | float) and first is None:
-            first = float(stamp)
-        kind = event.get(EVENT)
-        if kind not in (Kind.STEP, Kind.EVAL) or not isinstance(event.get("step"), int | float):
-            continue
-        seconds = float(stamp) - first if isinstance(stamp, int | float) and first else 0.0
-        for key, value in event_metrics(event):
-            series = out.setdefault(key, MetricSeries())
-            series.steps.append(float(event["step"]))
-            series.seconds.append(seconds)
-            series.values.append(float(value))
+    for point in metric_points(read_events(path / runs.METRICS_FILE)):
+        series = out.setdefault(point.metric, MetricSeries())
+        series.steps.append(point.step)
+        series.seconds.append(point.seconds)
+        series.values.append(point.value)
+        series.tokens.append(point.tokens)
     return out
 
 

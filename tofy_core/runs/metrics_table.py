@@ -12,9 +12,8 @@ from typing import Any, NamedTuple, TextIO
 
 from tofy_core.errors import TofyError
 from tofy_core.runs import folders as runs
-from tofy_core.runs.event_schema import EVENT, TIME, Kind
 from tofy_core.runs.events import events_problem, read_events
-from tofy_core.runs.metrics import event_metrics, matches, metric_names
+from tofy_core.runs.metrics import matches, metric_names, metric_points
 
 LONG_COLUMNS = ("run", "name", "step", "wall_time", "seconds", "tokens", "metric", "value")
 STEP_COLUMNS = ("wall_time", "seconds", "tokens")  # per run in the wide table, after `step`
@@ -46,43 +45,20 @@ class RunMetrics:
         return metric_names([dict.fromkeys(p.metric for p in self.points)])  # type: ignore[list-item]
 
 
-def tokens_seen(events: Iterable[dict[str, Any]]) -> dict[int, int]:
-    """Real tokens trained on by each logged step. A step event counts its own session's
-    tokens (`real_tokens`); a resumed session adds what the run had seen at the step it
-    resumed from, known when a step event was logged there (a stop logs one, and saves fall
-    on logged steps by default). Where that is not known (an imported run, a resume from a
-    step never logged, events from before the count existed) the steps are left out."""
-    seen: dict[int, int] = {}
-    base: int | None = 0
-    for event in events:
-        kind, step = event.get(EVENT), event.get("step")
-        if kind == Kind.START:
-            resumed = event.get("resumed_from")
-            base = 0 if not resumed else seen.get(resumed) if isinstance(resumed, int) else None
-        elif kind == Kind.STEP and isinstance(step, int) and base is not None:
-            count = event.get("real_tokens")
-            if isinstance(count, int) and not isinstance(count, bool):
-                seen[step] = base + count
-    return seen
-
-
 def points_of(events: list[dict[str, Any]]) -> list[Point]:
-    """Every metric value of a run's events (read with `read_events`)."""
-    tokens = tokens_seen(events)
-    first: float | None = None
-    points = []
-    for event in events:
-        stamp = event.get(TIME)
-        stamp = float(stamp) if isinstance(stamp, int | float) else None
-        if first is None and stamp is not None:
-            first = stamp
-        step = event.get("step")
-        if not isinstance(step, int) or isinstance(step, bool):
-            continue
-        seconds = stamp - first if stamp is not None and first is not None else 0.0
-        for name, value in event_metrics(event):
-            points.append(Point(step, stamp, seconds, tokens.get(step), name, value))
-    return points
+    """Every metric value of a run's events (read with `read_events`), as the compare plot
+    reads them (`metrics.metric_points`); tokens seen where the run counted them."""
+    return [
+        Point(
+            int(p.step),
+            p.stamp,
+            p.seconds,
+            int(p.tokens) if p.tokens == p.tokens else None,
+            p.metric,
+            p.value,
+        )
+        for p in metric_points(events)
+    ]
 
 
 def run_events(info: runs.RunInfo) -> list[dict[str, Any]]:

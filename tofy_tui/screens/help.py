@@ -25,9 +25,11 @@ INTROS = {
         "such a run asks first. It also replays any finished, stopped or failed run's "
         "curves.\n\n"
         "The monitor: m pages through the plots (each metric on its own scale; the last "
-        "pages offer every number the trainer logs), e smooths them, y shows or hides the "
-        "system panel (the trainer's CPU and memory, the GPU on CUDA), v the log's step "
-        "lines.\n\n"
+        "pages offer every number the trainer logs), e smooths the noisy ones (loss, rates; "
+        "the legends show the values as logged), t switches the x axis between step, tokens "
+        "seen and wall time, c (or a click) selects a chart and Y puts it on a log scale, y "
+        "shows or hides the system panel (the trainer's CPU and memory, the GPU on CUDA), v "
+        "the log's step lines. The axis and the log scales are remembered.\n\n"
         "The form is kept between sessions: quit and come back to the same settings. "
         "l loads the settings of any earlier run; the command palette can also reset the form "
         "to the defaults. In a field, letters are typed, never taken as keys: Escape goes back "
@@ -35,8 +37,10 @@ INTROS = {
     ),
     "Models": (
         "Every run on disk, refreshed as runs progress: sort, filter, mark several to compare "
-        "their curves (ctrl+s saves what the comparison shows as CSV), resume, watch, "
-        "rename, export or delete. Enter probes the selected run's model on the Diff screen."
+        "their curves, resume, watch, rename, export or delete. Enter probes the selected "
+        "run's model on the Diff screen. In the comparison, t switches the x axis between "
+        "step, tokens seen and wall time and Y puts the metric's chart on a log scale "
+        "(remembered); ctrl+s saves what the comparison shows as CSV."
     ),
     "Diff": (
         "Ask a trained model `phrase with _ => answer`: how close its prediction for the "

@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from tofy_core.runs.metrics import metric_names
 from tofy_core.runs.summary import RunBook, RunSummary
+from tofy_tui import chart_prefs
 from tofy_tui.compare_export import save_compare
 from tofy_tui.run_list import (
     COLUMNS,
@@ -34,7 +35,7 @@ from tofy_tui.run_list import (
 from tofy_tui.screens.models_actions import ModelsActions, ModelsCommands
 from tofy_tui.screens.models_view import ModelsViewKeys
 from tofy_tui.widgets.key_footer import KeyFooter
-from tofy_tui.widgets.run_compare import TOP10, RunCompare
+from tofy_tui.widgets.run_compare import TOP10, RunCompare, run_labels
 from tofy_tui.widgets.run_detail import RunDetail
 from tofy_tui.widgets.run_table import RunTable
 
@@ -80,7 +81,8 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
         Binding("c", "compare", "Compare", id="models.compare"),
         Binding("m", "next_metric", "Metric", show=False, id="models.metric"),
         Binding("g", "metric_filter", "Metric filter", show=False, id="models.metric-filter"),
-        Binding("t", "toggle_axis", "Step/time", show=False, id="models.axis"),
+        Binding("t", "toggle_axis", "X axis", show=False, id="models.axis"),
+        Binding("Y", "log_y", "Log scale", show=False, id="models.log-y"),
         Binding("ctrl+s", "save_compare", "Save CSV", show=False, id="models.save-compare"),
         Binding("enter", "open_diff", "Diff", id="models.diff"),
         Binding("r", "resume", "Resume", id="models.resume"),
@@ -109,7 +111,8 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
         self.sort_column, self.sort_reverse = SORT_START, True
         self.filter_text = ""
         self.metrics: dict[str, tuple[int, Metrics]] = {}  # run id → (summary id, metrics)
-        self.metric, self.metric_pattern, self.by_time = "loss", "", False
+        self.metric, self.metric_pattern = "loss", ""
+        self.charts = chart_prefs.load()  # the compare plot's x axis and log scale
         self.comparing = False
         self.listings = 0  # lists received (tests wait on it)
         self._listing = self._reading = False
@@ -283,7 +286,9 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
         runs_ = [s for s in self.summaries if s.run_id in self.marked] or (
             [self.selected] if self.selected else []
         )
-        return [(s.name, self.metrics[s.run_id][1]) for s in runs_ if s.run_id in self.metrics]
+        runs_ = [s for s in runs_ if s.run_id in self.metrics]
+        labels = run_labels([(s.name, s.run_id) for s in runs_])
+        return [(label, self.metrics[s.run_id][1]) for label, s in zip(labels, runs_, strict=True)]
 
     def action_save_compare(self) -> None:
         """What the compare overlay shows (its runs, the metric and top-10) as CSV."""
@@ -302,7 +307,12 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
         if names and self.metric not in names:
             self.metric = names[0]
         self.query_one(RunCompare).draw(
-            runs_, self.metric, names, self.metric_pattern, self.by_time
+            runs_,
+            self.metric,
+            names,
+            self.metric_pattern,
+            self.charts.compare_x,
+            self.charts.compare_log,
         )
 
     # ---------------------------------------------------------------- results

@@ -1,5 +1,5 @@
-"""The Models screen's view keys: filter, sort, mark, compare, which metric and axis, the
-detail pane. A base class of ModelsScreen, kept apart so models.py holds the list and the
+"""The Models screen's view keys: filter, sort, mark, compare, which metric, x axis and scale,
+the detail pane. A base class of ModelsScreen, kept apart so models.py holds the list and the
 plots, this file how the keys change what they show (nothing here touches a run)."""
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 from textual.screen import Screen
 from textual.widgets import Input
 
+from tofy_core.runs.clock import AXES, AXIS_NAMES
 from tofy_core.runs.metrics import metric_names
+from tofy_tui import chart_prefs
 from tofy_tui.run_list import COLUMNS, DESCENDING_FIRST
 from tofy_tui.widgets.run_compare import RunCompare
 from tofy_tui.widgets.run_detail import RunDetail
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from textual.widgets import DataTable
 
     from tofy_core.runs.summary import RunSummary
+    from tofy_tui.chart_prefs import ChartPrefs
     from tofy_tui.run_list import Metrics
 
 
@@ -31,7 +34,7 @@ class ModelsViewKeys(Screen):
         filter_text: str
         metric: str
         metric_pattern: str
-        by_time: bool
+        charts: ChartPrefs
         comparing: bool
         _plots_stale: bool
 
@@ -113,7 +116,22 @@ class ModelsViewKeys(Screen):
         box.focus()
 
     def action_toggle_axis(self) -> None:
-        self.by_time = not self.by_time
+        """The compare plot's x axis: step → tokens seen → wall time (remembered)."""
+        charts = self.charts
+        charts.compare_x = AXES[(AXES.index(charts.compare_x) + 1) % len(AXES)]
+        self._charts_changed(f"x axis: {AXIS_NAMES[charts.compare_x]}")
+
+    def action_log_y(self) -> None:
+        """The compare plot's metric chart on a log scale or back (remembered)."""
+        self.charts.compare_log = not self.charts.compare_log
+        self._charts_changed(f"{self.metric}: {'log' if self.charts.compare_log else 'linear'}")
+
+    def _charts_changed(self, what: str) -> None:
+        if not self.comparing:
+            self.action_compare()
+        if problem := chart_prefs.save(self.charts):
+            self.notify(problem, severity="warning", markup=False)
+        self.notify(what, timeout=2, markup=False)
         self._plots_stale = True
         self._redraw_plots()
 

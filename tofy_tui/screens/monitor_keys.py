@@ -1,6 +1,7 @@
-"""The monitor's keys on the Train screen: which plots, how smooth, the system panel, the step
-lines of the log. A base class of TrainScreen, so the help lists them with the screen's own;
-the monitor does the work (nothing here imports it: the first frame stays light)."""
+"""The monitor's keys on the Train screen: which plots, how smooth, the x axis, the selected
+chart's log scale, the system panel, the step lines of the log. A base class of TrainScreen,
+so the help lists them with the screen's own; the monitor does the work (nothing here imports
+it: the first frame stays light)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ class MonitorKeys(Screen):
         Binding("m", "plots(1)", "More plots", show=False, id="train.plots-next"),
         Binding("M", "plots(-1)", "Previous plots", show=False, id="train.plots-previous"),
         Binding("e", "smoothing", "Smoothing", show=False, id="train.smoothing"),
+        Binding("t", "x_axis", "X axis", show=False, id="train.x-axis"),
+        Binding("c", "next_chart", "Select chart", show=False, id="train.select-chart"),
+        Binding("Y", "log_y", "Log scale", show=False, id="train.log-y"),
         Binding("y", "system", "System panel", show=False, id="train.system"),
         Binding("v", "step_lines", "Step lines in the log", show=False, id="train.step-lines"),
     ]
@@ -37,6 +41,23 @@ class MonitorKeys(Screen):
     def action_smoothing(self) -> None:
         if (monitor := self._monitor()) is not None:
             monitor.cycle_smoothing()
+
+    def action_x_axis(self) -> None:
+        """The line above the plots names the axis."""
+        if (monitor := self._monitor()) is not None:
+            monitor.plot_grid.cycle_x()
+
+    def action_next_chart(self) -> None:
+        if (monitor := self._monitor()) is not None:
+            title = monitor.plot_grid.select_next()
+            self.notify(f"Selected: {title} (Y: log scale)", timeout=2, markup=False)
+
+    def action_log_y(self) -> None:
+        if (monitor := self._monitor()) is not None:
+            title, on = monitor.plot_grid.toggle_log()
+            if title:
+                scale = "log" if on else "linear"
+                self.notify(f"{title.split(' · ')[0]}: {scale} scale", timeout=2, markup=False)
 
     def action_system(self) -> None:
         if (monitor := self._monitor()) is not None:

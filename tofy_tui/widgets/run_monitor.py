@@ -86,6 +86,10 @@ class RunMonitor(Vertical):
 
     # ---------------------------------------------------------------- keys (the screen's)
 
+    @property
+    def plot_grid(self) -> PlotGrid:
+        return self.query_one(PlotGrid)
+
     def next_plots(self, step: int = 1) -> str:
         return self.query_one(PlotGrid).next_page(step)
 
@@ -109,7 +113,8 @@ class RunMonitor(Vertical):
             text.append(f" · {start.get('device', '?')}")
             threads = start.get("threads")
             if isinstance(threads, int) and threads > 0:
-                text.append(f" · {threads} CPU thread{'s' if threads != 1 else ''}")
+                plural = "s" if threads != 1 else ""
+                text.append(f" · {threads} torch compute thread{plural}")  # --threads
         if last is not None:
             text.append(f" · lr {float(last.get('lr', 0)):.2e}")
             text.append(f" · momentum {float(last.get('momentum', 0)):.5f}")

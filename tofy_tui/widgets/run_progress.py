@@ -1,5 +1,6 @@
 """Progress of the watched run: a bar, step, real (non-pad) tokens/s, elapsed time and an ETA
-that counts down between events."""
+that counts down between events. A resumed run's elapsed time and finished rate are the whole
+run's, all its sessions."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ class RunProgress(Vertical):
         if last is not None and rate is not None:
             overall = " overall" if history.end is not None else ""
             line.append(f"   {rate:,.0f} tok/s{overall}")
-            line.append(f"   elapsed {format_duration(float(last.get('elapsed', 0)))}")
+            line.append(f"   elapsed {format_duration(history.elapsed)}")  # every session's
             if history.end is None and status == "running":  # not a replay's, nor a stop's
                 line.append("   ETA ")
                 line.append(format_duration(history.eta(time.time())), style="bold")

@@ -92,7 +92,8 @@ def render_sample(sample: SystemSample, live: bool, last_step: dict[str, Any] | 
     else:
         text.append(bar(process.cpu / (100 * sample.cores), BAR), style="cyan")
         text.append(f" {process.cpu:3.0f}% CPU", style="bold")
-        threads = f"{process.threads} thread{'s' if process.threads != 1 else ''}"
+        # every OS thread of the trainer (data loading, logging…), not torch's compute threads
+        threads = f"{process.threads} process thread{'s' if process.threads != 1 else ''}"
         text.append(f" · {threads} · RSS ")
         text.append(format_bytes(process.rss), style="bold")
         more = f" in {process.processes} processes" if process.processes > 1 else ""

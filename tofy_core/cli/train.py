@@ -27,7 +27,7 @@ from tofy_core.errors import (
     DataError,
     TofyError,
 )
-from tofy_core.runs import checkpoint, tensorboard
+from tofy_core.runs import tensorboard
 from tofy_core.runs import folders as runs
 from tofy_core.runs.files import refuse_link
 from tofy_core.train.preflight import (
@@ -141,6 +141,8 @@ def run_training(
         info = dataclasses.replace(info, run_id=chosen, path=paths.runs_dir() / chosen, name=name)
     vocab = Vocab.load(init_vocab) if init_vocab else None
     # before the corpus is read: a bad checkpoint is one line at once, not after tokenizing
+    from tofy_core.runs import checkpoint  # torch: only a command that trains pays for it
+
     start = checkpoint.load_weights(init_weights) if init_weights is not None else None
     data = load_training_data(config, vocab, refresh)
     if data.corpus.from_cache and world.is_main:

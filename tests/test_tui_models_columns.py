@@ -1,17 +1,22 @@
 """The Models table at 80×24 and 160×48: the columns that fit its width, by priority (name,
 status, step, loss, top-10 first; data and created give way), all on screen at once; runs that
-share a name can be told apart by an id column; `s` sorts only by columns on screen."""
+share a name can be told apart by an id column; `s` sorts only by columns on screen. And the
+smaller things: no `.lock` in a run's files, the cursor stays put after a delete, an empty list
+says how to train a run."""
 
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from form_pilot import ready
 from test_tui_models import open_models, two_runs  # noqa: F401  (the session's runs)
+from tui_pilot import wait_until
 
 from tofy_tui.app import TofyApp
 from tofy_tui.run_list import COLUMNS
+from tofy_tui.screens.models_dialogs import ConfirmScreen
 
 
 def titles(screen) -> list[str]:
@@ -81,6 +86,25 @@ async def test_the_file_list_leaves_out_the_lock_and_an_empty_list_says_how_to_t
         alpha = next(s for s in screen.shown if s.run_id == "alpha")
         text = detail_text(alpha).plain
         assert "model.safetensors" in text and ".lock" not in text
+
+
+async def test_after_a_delete_the_cursor_stays_where_the_run_was(two_runs):  # noqa: F811
+    for copy in ("gamma", "delta"):
+        shutil.copytree(two_runs / "alpha", two_runs / copy)
+    app = TofyApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("2")
+        screen = await open_models(pilot, app, 4)
+        screen.table.move_cursor(row=2)
+        await pilot.pause()
+        gone, below = screen.shown[2].run_id, screen.shown[3].run_id
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: len(screen.shown) == 3, "the run gone from the list")
+        assert not (two_runs / gone).exists()
+        assert screen.table.cursor_row == 2 and screen.selected.run_id == below
 
 
 async def test_an_empty_models_screen_says_how_to_train_one():

@@ -92,6 +92,10 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
         Binding(
             "right_square_bracket", "toggle_detail", "Detail pane", show=False, id="models.detail"
         ),
+        # Also the table's own (tofy_tui/widgets/run_table.py), nearer the focus than
+        # DataTable's sideways scroll; listed here for the help.
+        Binding("right", "more_columns", "More columns", show=False, id="models.more"),
+        Binding("left", "fewer_columns", "Detail pane back", show=False, id="models.fewer"),
         Binding("escape", "leave_input", "Back to list", show=False, id="models.leave"),
     ]
 

@@ -117,6 +117,7 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
         self._drawn: dict[str, tuple[int, str, bool, str]] = {}  # run id → what its row shows
         self._columns: list = []
         self.columns_shown = Layout(())  # the columns shown, fitted to the table's width
+        self._fitted_to: tuple | None = None  # what they were fitted to
         self._detail_of: tuple[str, int, str] | None = None  # what the detail pane shows
 
     def compose(self) -> ComposeResult:
@@ -213,6 +214,10 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
     def _fit_columns(self, short: dict[str, str]) -> None:
         """The columns that fit the table's width now; when they change, the table is laid
         out again (its rows are then drawn afresh)."""
+        facts = (self.table.room, [(s.run_id, s.serial) for s in self.shown], short)
+        if facts == self._fitted_to:  # the poll's usual case: nothing to measure again
+            return
+        self._fitted_to = facts
         layout = fit(self.shown, self.table.room, short)
         if layout == self.columns_shown:
             return

@@ -28,20 +28,21 @@ class DataHint:
     source: str | None = None
     words: int | None = None
     settings: VocabSettings | None = None
+    said: tuple[str, bool] | None = None  # the worker's line about it, and whether an error
 
     def changed(self, source: str, settings: VocabSettings | None = None) -> bool:
         """True when `source` or the settings are new: the words are unknown until it is
         described again."""
         if (source, settings) == (self.source, self.settings):
             return False
-        self.source, self.settings, self.words = source, settings, None
+        self.source, self.settings, self.words, self.said = source, settings, None, None
         return True
 
     def took(self, message: DataDescribed) -> bool:
         """Keep a worker's answer; False when the form has moved on to another source."""
         if (message.source, message.settings) != (self.source, self.settings):
             return False
-        self.words = message.words
+        self.words, self.said = message.words, (message.message, message.error)
         return True
 
 

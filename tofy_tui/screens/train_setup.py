@@ -184,6 +184,8 @@ class TrainSetup(Screen):
             self.run_worker(
                 work, thread=True, exclusive=True, group="describe", exit_on_error=False
             )
+        elif self.hint.said is not None:  # the same source typed again: its line comes back
+            self.form.show_data_hint(*self.hint.said)
         self._check_device(message.values.get("device", ""))
         if self.memory is not None:
             self.memory.note(message.values)

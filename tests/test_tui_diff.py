@@ -230,7 +230,8 @@ async def test_a_failed_load_says_why_and_another_model_can_be_picked(at_home):
         (entry,) = screen.entries
         assert entry.model == "tiny" and entry.other_model == "live"
         assert entry.other.results[0].cosine == pytest.approx(entry.answer.results[0].cosine)
-        assert "vs live" in str(screen.query_one(HistoryPanel).get_option_at_index(0).prompt)
+        prompt = str(screen.query_one(HistoryPanel).get_option_at_index(0).prompt)
+        assert "vs tiny · live" in prompt, prompt  # its name; the id, as both runs are "tiny"
 
 
 async def test_mode_keys_leave_an_empty_query_but_are_text_inside_one():

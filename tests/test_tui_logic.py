@@ -138,13 +138,22 @@ def test_uncached_hub_id_without_network_is_an_error(monkeypatch):
     assert "could not be downloaded" in info.message
 
 
-def test_vocab_hint_counts_the_words_the_engine_reads(tiny_corpus):
+@pytest.mark.parametrize("lowercase", [True, False])
+def test_vocab_hint_counts_the_words_the_engine_builds_its_vocab_from(tiny_corpus, lowercase):
+    from tofy_core.data.split import split_phrases
     from tofy_core.data.text import load_corpus
+    from tofy_core.data.vocab import Vocab
+    from tofy_tui.messages import VocabSettings
 
-    words = distinct_words(tiny_corpus)
-    assert words is not None and 50 < words < 200
-    phrases = load_corpus(str(tiny_corpus)).phrases
-    assert words == len({token for phrase in phrases for token in phrase})
+    with tiny_corpus.open("a", encoding="utf-8") as out:  # a word only a duplicate line has
+        out.write("The Zebra grazes\nThe Zebra grazes\n")
+    settings = VocabSettings(lowercase=lowercase, holdout=0.2, seed=3)
+    words = distinct_words(tiny_corpus, settings)
+    phrases = load_corpus(str(tiny_corpus), lowercase).phrases
+    train, _ = split_phrases(phrases, 0.2, 3)
+    built = Vocab.build(train, 10**6).word_count()  # what a run on these settings builds
+    assert words == built, (words, built)
+    assert words < len({token for phrase in phrases for token in phrase})  # held out: not in
 
 
 def test_command_line_puts_data_last_and_keeps_odd_names_whole(tmp_path):

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from tofy_core import paths
 from tofy_core.data.hub_spec import parse_hub_spec
-from tofy_core.data.text import context_side, default_corpus_path, tokenize
+from tofy_core.data.split import training_word_count
+from tofy_core.data.text import default_corpus_path, read_phrase_lines, tokenize
 from tofy_core.errors import TofyError
 from tofy_core.format import format_bytes
 from tofy_core.train.preflight import check_data_source
+from tofy_tui.messages import VocabSettings
 
 MAX_SCAN_BYTES = 8 * 1024 * 1024  # ~0.5 s of tokenizing in a worker; larger files get no hint
 
@@ -78,18 +80,15 @@ def _size(path: Path) -> str:
     return format_bytes(size)
 
 
-def distinct_words(path: Path, lowercase: bool = True) -> int | None:
-    """How many distinct words a run on this text file would see, or None when the file is
-    too large (or unreadable) to scan for a hint."""
+def distinct_words(path: Path, settings: VocabSettings) -> int | None:
+    """How many distinct words a run on this text file builds its vocabulary from (the
+    engine's reading, duplicates dropped, the held-out phrases left out as training leaves
+    them), or None when the file is too large, unreadable or not text."""
     try:
         if path.stat().st_size > MAX_SCAN_BYTES:
             return None
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        lines, _ = read_phrase_lines(path)
+    except (OSError, TofyError):
         return None
-    words: set[str] = set()
-    for line in text.splitlines():
-        tokens = tokenize(context_side(line), lowercase)
-        if len(tokens) >= 2:
-            words.update(tokens)
-    return len(words)
+    phrases = [tokens for line in lines if len(tokens := tokenize(line, settings.lowercase)) >= 2]
+    return training_word_count(phrases, settings.holdout, settings.seed)

@@ -46,12 +46,30 @@ class RunEnded(Message):
         self.end = end
 
 
+@dataclass(frozen=True)
+class VocabSettings:
+    """The settings a run's vocabulary depends on besides its data (the form's, else the
+    engine's defaults)."""
+
+    lowercase: bool = True
+    holdout: float = 0.02
+    seed: int = 0
+
+
 class DataDescribed(Message):
     """A line about the form's data source and, when known, how many distinct words it has."""
 
-    def __init__(self, source: str, message: str, error: bool, words: int | None) -> None:
+    def __init__(
+        self,
+        source: str,
+        message: str,
+        error: bool,
+        words: int | None,
+        settings: VocabSettings | None = None,
+    ) -> None:
         super().__init__()
         self.source = source
+        self.settings = settings  # what the words were counted with
         self.message = message
         self.error = error
         self.words = words

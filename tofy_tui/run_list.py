@@ -37,7 +37,7 @@ class Column:
     key: Callable[[RunSummary], Any]
 
 
-def _text(value: str, style: str = "") -> Text:
+def text_cell(value: str, style: str = "") -> Text:
     return Text(value, style=style, no_wrap=True, overflow="ellipsis")
 
 
@@ -57,34 +57,36 @@ def _tail(text: str, width: int = 24) -> str:
     return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
-# By priority: what a narrow terminal shows first (the table scrolls sideways to the rest);
+# By priority: what a narrow table shows first (tofy_tui.run_columns picks those that fit);
 # the data path and the creation time give way. The status line names the sort column.
 COLUMNS: tuple[Column, ...] = (
-    Column("name", lambda s: _text(s.name), lambda s: s.name.lower()),
+    Column("name", lambda s: text_cell(s.name), lambda s: s.name.lower()),
     Column(
         "status",
-        lambda s: _text(s.status, STATUS_STYLE.get(s.status, "")),
+        lambda s: text_cell(s.status, STATUS_STYLE.get(s.status, "")),
         lambda s: s.status,
     ),
-    Column("step", lambda s: _text(f"{s.step:,}/{s.steps:,}"), lambda s: s.step),
+    Column("step", lambda s: text_cell(f"{s.step:,}/{s.steps:,}"), lambda s: s.step),
     Column(
         "loss",
-        lambda s: _text(f"{s.loss:.4f}" if s.loss is not None else "-"),
+        lambda s: text_cell(f"{s.loss:.4f}" if s.loss is not None else "-"),
         lambda s: _missing_last(s.loss),
     ),
-    Column("top-10", lambda s: _text(_pct(s.best_top10)), lambda s: _missing_last(s.best_top10)),
+    Column(
+        "top-10", lambda s: text_cell(_pct(s.best_top10)), lambda s: _missing_last(s.best_top10)
+    ),
     Column(
         "params",
-        lambda s: _text(format_count(s.parameters) if s.parameters else "-"),
+        lambda s: text_cell(format_count(s.parameters) if s.parameters else "-"),
         lambda s: _missing_last(s.parameters),
     ),
-    Column("dim/L/H", lambda s: _text(_shape(s)), lambda s: _missing_last(s.dim)),
-    Column("device", lambda s: _text(s.device or "-"), lambda s: s.device),
-    Column("size", lambda s: _text(format_bytes(s.size)), lambda s: s.size),
-    Column("data", lambda s: _text(_tail(s.dataset)), lambda s: s.dataset),
+    Column("dim/L/H", lambda s: text_cell(_shape(s)), lambda s: _missing_last(s.dim)),
+    Column("device", lambda s: text_cell(s.device or "-"), lambda s: s.device),
+    Column("size", lambda s: text_cell(format_bytes(s.size)), lambda s: s.size),
+    Column("data", lambda s: text_cell(_tail(s.dataset)), lambda s: s.dataset),
     Column(
         "created",
-        lambda s: _text(s.created[5:16].replace("T", " ")),
+        lambda s: text_cell(s.created[5:16].replace("T", " ")),
         lambda s: (s.created, s.run_id),  # runs made within one second: by id, as `tofy runs`
     ),
 )
@@ -110,15 +112,6 @@ def matches_filter(summary: RunSummary, text: str) -> bool:
         return True
     hay = (summary.name, summary.run_id, summary.status, summary.dataset, summary.device)
     return any(needle in value.lower() for value in hay)
-
-
-def row(summary: RunSummary, marked: bool, repeated: bool = False) -> list[Text]:
-    """A run's cells; a `repeated` name (another run has it too) is followed by the run's id,
-    so the two rows can be told apart."""
-    cells = [c.cell(summary) for c in COLUMNS]
-    if repeated:
-        cells[0] = _text(f"{summary.name} · {summary.run_id}")
-    return [_text(MARK if marked else " ", "bold magenta"), *cells]
 
 
 def repeated_names(summaries: list[RunSummary]) -> set[str]:

@@ -27,8 +27,8 @@ from tofy_core.errors import (
     DataError,
     TofyError,
 )
-from tofy_core.runs import tensorboard
 from tofy_core.runs import folders as runs
+from tofy_core.runs import tensorboard
 from tofy_core.runs.files import refuse_link
 from tofy_core.train.preflight import (
     absolute_source,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tofy_core.data.holdout import holdout_count
 from tofy_core.data.text import load_corpus
 from tofy_core.data.training_data import TrainingData
-from tofy_core.data.vocab import Vocab
+from tofy_core.data.vocab import SPECIAL_TOKENS, Vocab
 from tofy_core.errors import TofyError
 
 if TYPE_CHECKING:
@@ -43,6 +43,14 @@ def split_phrases(
     random.Random(seed).shuffle(distinct)
     held = holdout_count(len(distinct), holdout)
     return distinct[held:], distinct[:held]
+
+
+def training_word_count(phrases: Sequence[Sequence[str]], holdout: float, seed: int) -> int:
+    """How many distinct words the run's vocabulary is built from (before `max_vocab` caps
+    it): the training side's only, after duplicates and the held-out split, specials aside."""
+    train, _ = split_phrases(phrases, holdout, seed)
+    words = {token for phrase in train for token in phrase}
+    return len(words - set(SPECIAL_TOKENS))
 
 
 def prepare_data(

@@ -25,6 +25,21 @@ if TYPE_CHECKING:
 PASSED = MODE_KEYS | {"question_mark"}  # with an empty query: screens and help, as in it
 
 
+def model_name(prober: Any) -> str:
+    """What the history calls a model: its run's name, followed by the run's id when another
+    run has that name too; a model file outside any run, by its label."""
+    from tofy_core.runs.folders import list_runs
+
+    run = getattr(prober, "run", None)
+    if run is None or not run.name:
+        return prober.label
+    try:
+        twins = sum(1 for other in list_runs() if other.name == run.name) > 1
+    except (OSError, TofyError):
+        twins = True  # the id, which names it whatever the other runs are
+    return f"{run.name} · {run.run_id}" if twins else run.name
+
+
 class DiffKeys(Screen):
     """Keys and history of a DiffScreen (which sets `entries`, `prober` and `ask`)."""
 
@@ -86,14 +101,15 @@ class DiffKeys(Screen):
         if self.prober is None or not self.entries:
             self.notify("Nothing to compare: ask something, or load a model first.")
             return
+        name = model_name(self.prober)
         for entry in self.entries:
             try:
                 entry.other = self.prober.ask(entry.text, self.top_k)
             except TofyError:
                 entry.other = None
-            entry.other_model = self.prober.label
+            entry.other_model, entry.other_name = self.prober.label, name
         self.query_one(HistoryPanel).show(self.entries)
-        self.notify(f"History asked again of {self.prober.label}: scores side by side.")
+        self.notify(f"History asked again of {name}: scores side by side.", markup=False)
 
     def action_export(self) -> None:
         from tofy_tui.screens.export_history import ExportHistory

@@ -20,6 +20,7 @@ from tofy_core.runs.metrics import metric_names
 from tofy_core.runs.summary import RunBook, RunSummary
 from tofy_tui import chart_prefs
 from tofy_tui.compare_export import save_compare
+from tofy_tui.run_columns import Layout, cells, fit, short_ids
 from tofy_tui.run_list import (
     COLUMNS,
     ActionDone,
@@ -29,7 +30,6 @@ from tofy_tui.run_list import (
     matches_filter,
     read_downsampled,
     repeated_names,
-    row,
     sort_runs,
 )
 from tofy_tui.screens.models_actions import ModelsActions, ModelsCommands
@@ -52,6 +52,7 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
     ModelsScreen #models-left { width: 3fr; }
     ModelsScreen #runs { height: 1fr; }
     ModelsScreen RunDetail { width: 2fr; border-left: solid $primary; }
+    ModelsScreen.-narrow RunDetail { width: 1fr; }
     ModelsScreen RunCompare { height: 2fr; border-top: solid $primary; }
     ModelsScreen #models-status { height: 1; color: $text-muted; }
     ModelsScreen Input { height: 3; }
@@ -95,6 +96,10 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
         Binding(
             "right_square_bracket", "toggle_detail", "Detail pane", show=False, id="models.detail"
         ),
+        # Also the table's own (tofy_tui/widgets/run_table.py), nearer the focus than
+        # DataTable's sideways scroll; listed here for the help.
+        Binding("right", "more_columns", "More columns", show=False, id="models.more"),
+        Binding("left", "fewer_columns", "Detail pane back", show=False, id="models.fewer"),
         Binding("escape", "leave_input", "Back to list", show=False, id="models.leave"),
     ]
 
@@ -114,11 +119,14 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
         self.metric, self.metric_pattern = "loss", ""
         self.charts = chart_prefs.load()  # the compare plot's x axis and log scale
         self.comparing = False
+        self.detail_shown: bool | None = None  # None: by the width (hidden when narrow)
         self.listings = 0  # lists received (tests wait on it)
         self._listing = self._reading = False
         self._plots_stale = True
-        self._drawn: dict[str, tuple[int, str, bool, bool]] = {}  # run id → what its row shows
+        self._drawn: dict[str, tuple[int, str, bool, str]] = {}  # run id → what its row shows
         self._columns: list = []
+        self.columns_shown = Layout(())  # the columns shown, fitted to the table's width
+        self._fitted_to: tuple | None = None  # what they were fitted to
         self._detail_of: tuple[str, int, str] | None = None  # what the detail pane shows
 
     def compose(self) -> ComposeResult:
@@ -136,9 +144,7 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
     def on_mount(self) -> None:
         for widget in ("#filter", "#mfilter", "#compare"):
             self.query_one(widget).display = False
-        table = self.query_one("#runs", DataTable)
-        self._columns = table.add_columns(" ", *(c.title for c in COLUMNS))
-        table.focus()
+        self.table.focus()
         self.set_interval(POLL_S, self.poll)
         self.set_interval(REDRAW_S, self._redraw_plots)
         self.poll()
@@ -146,8 +152,8 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
     # ---------------------------------------------------------------- the list
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#runs", DataTable)
+    def table(self) -> RunTable:
+        return self.query_one("#runs", RunTable)
 
     @property
     def selected(self) -> RunSummary | None:
@@ -184,27 +190,25 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
         shown = [s for s in self.summaries if matches_filter(s, self.filter_text)]
         self.shown = sort_runs(shown, self.sort_column, self.sort_reverse)
         ids = [s.run_id for s in self.shown]
-        twins = repeated_names(self.summaries)
+        short = short_ids(self.summaries, repeated_names(self.summaries))
+        self._fit_columns(short)
         if ids == list(self._drawn):
             for summary in self.shown:
-                state = (
-                    summary.serial,
-                    summary.status,
-                    summary.run_id in self.marked,
-                    summary.name in twins,
-                )
+                state = self._row_state(summary, short)
                 if self._drawn[summary.run_id] != state:
                     self._drawn[summary.run_id] = state
-                    cells = row(summary, state[2], state[3])
-                    for key, cell in zip(self._columns, cells, strict=True):
+                    row = cells(summary, state[2], self.columns_shown, short)
+                    for key, cell in zip(self._columns, row, strict=True):
                         table.update_cell(summary.run_id, key, cell)
         else:
             table.clear()
             self._drawn = {}
             for summary in self.shown:
-                marked, twin = summary.run_id in self.marked, summary.name in twins
-                table.add_row(*row(summary, marked, twin), key=summary.run_id)
-                self._drawn[summary.run_id] = (summary.serial, summary.status, marked, twin)
+                state = self._row_state(summary, short)
+                table.add_row(
+                    *cells(summary, state[2], self.columns_shown, short), key=summary.run_id
+                )
+                self._drawn[summary.run_id] = state
             if keep in ids:
                 table.move_cursor(row=ids.index(keep), animate=False)
             elif ids:  # its run is gone (deleted): the row that took its place
@@ -212,14 +216,43 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
         self._show_status()
         self._selection_changed()
 
+    def _row_state(self, summary: RunSummary, short: dict[str, str]) -> tuple:
+        marked = summary.run_id in self.marked
+        return (summary.serial, summary.status, marked, short.get(summary.run_id, ""))
+
+    def _fit_columns(self, short: dict[str, str]) -> None:
+        """The columns that fit the table's width now; when they change, the table is laid
+        out again (its rows are then drawn afresh)."""
+        facts = (self.table.room, [(s.run_id, s.serial) for s in self.shown], short)
+        if facts == self._fitted_to:  # the poll's usual case: nothing to measure again
+            return
+        self._fitted_to = facts
+        layout = fit(self.shown, self.table.room, short)
+        if layout == self.columns_shown:
+            return
+        self.columns_shown = layout
+        table = self.table
+        table.clear(columns=True)
+        self._drawn = {}
+        self._columns = [table.add_column(" ")]
+        for column in layout.columns:
+            width = layout.name_width if column is COLUMNS[0] else None
+            self._columns.append(table.add_column(column.title, width=width))
+
+    def on_run_table_width_changed(self, message: RunTable.WidthChanged) -> None:
+        self.rebuild()
+
     def _show_status(self) -> None:
         order = "↓" if self.sort_reverse else "↑"
         if not self.summaries:
-            text = "No runs yet: press 1, then Start (s, or Ctrl+R in a field), or `tofy train`"
+            text = "No runs yet: press 1, then Ctrl+R (Start), or run `tofy train`"
             self.query_one("#models-status", Static).update(text)
             return
         text = f"{len(self.shown)} of {len(self.summaries)} runs · sorted by "
-        text += f"{COLUMNS[self.sort_column].title} {order}"
+        sort = COLUMNS[self.sort_column]
+        text += f"{sort.title} {order}"
+        if sort not in self.columns_shown.columns:
+            text += " (hidden)"
         if self.filter_text:
             text += f" · filter {self.filter_text!r}"
         if self.marked:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.screen import Screen
 from textual.widgets import Input
 
@@ -16,12 +17,14 @@ from tofy_tui.run_list import COLUMNS, DESCENDING_FIRST
 from tofy_tui.widgets.run_compare import RunCompare
 from tofy_tui.widgets.run_detail import RunDetail
 
-if TYPE_CHECKING:
-    from textual.widgets import DataTable
+NARROW = 100  # columns: at this width or less the detail pane is shown on demand
 
+if TYPE_CHECKING:
     from tofy_core.runs.summary import RunSummary
     from tofy_tui.chart_prefs import ChartPrefs
+    from tofy_tui.run_columns import Layout
     from tofy_tui.run_list import Metrics
+    from tofy_tui.widgets.run_table import RunTable
 
 
 class ModelsViewKeys(Screen):
@@ -36,10 +39,12 @@ class ModelsViewKeys(Screen):
         metric_pattern: str
         charts: ChartPrefs
         comparing: bool
+        detail_shown: bool | None
+        columns_shown: Layout
         _plots_stale: bool
 
         @property
-        def table(self) -> DataTable: ...
+        def table(self) -> RunTable: ...
 
         @property
         def selected(self) -> RunSummary | None: ...
@@ -74,7 +79,13 @@ class ModelsViewKeys(Screen):
         self.table.focus()
 
     def action_sort(self) -> None:
-        self.sort_column = (self.sort_column + 1) % len(COLUMNS)
+        """The next column on screen (one the table's width hides is skipped)."""
+        shown, start = self.columns_shown.columns, self.sort_column
+        for step in range(1, len(COLUMNS) + 1):
+            at = (start + step) % len(COLUMNS)
+            if not shown or COLUMNS[at] in shown:
+                self.sort_column = at
+                break
         self.sort_reverse = COLUMNS[self.sort_column].title in DESCENDING_FIRST
         self.rebuild()
 
@@ -135,6 +146,27 @@ class ModelsViewKeys(Screen):
         self._plots_stale = True
         self._redraw_plots()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._lay_out(event.size.width)
+
+    def _lay_out(self, width: int) -> None:
+        """At NARROW columns or fewer the detail pane waits for ] or ← (and then takes a
+        third), so the table's main columns have their room."""
+        self.set_class(width <= NARROW, "-narrow")
+        shown = width > NARROW if self.detail_shown is None else self.detail_shown
+        self.query_one(RunDetail).display = shown
+
+    def action_more_columns(self) -> None:
+        """→ in the table: the detail pane's room goes to more columns."""
+        if self.query_one(RunDetail).display:
+            self.action_toggle_detail()
+        else:
+            self.notify("Every column that fits is shown; ← or ] shows the detail pane.")
+
+    def action_fewer_columns(self) -> None:
+        if not self.query_one(RunDetail).display:
+            self.action_toggle_detail()
+
     def action_toggle_detail(self) -> None:
-        detail = self.query_one(RunDetail)
-        detail.display = not detail.display
+        self.detail_shown = not self.query_one(RunDetail).display
+        self._lay_out(self.app.size.width)

@@ -11,9 +11,14 @@ from textual.screen import Screen
 from textual.widgets import Button
 
 from tofy_core.errors import TofyError
-from tofy_tui.data_hint import FIRST_SETTLE_S, SETTLE_S, DataHint, describe_source
+from tofy_tui.data_hint import (
+    FIRST_SETTLE_S,
+    SETTLE_S,
+    DataHint,
+    describe_source,
+)
 from tofy_tui.device_check import DeviceChecks, check_in_worker
-from tofy_tui.messages import DataDescribed, DeviceChecked
+from tofy_tui.messages import DataDescribed, DeviceChecked, VocabSettings
 
 # Imported when first used, after the first frame (the engine's config and checks).
 if TYPE_CHECKING:
@@ -168,11 +173,19 @@ class TrainSetup(Screen):
     def on_train_form_checked(self, message: TrainForm.Checked) -> None:
         source = message.values.get("data", "").strip()
         settle = FIRST_SETTLE_S if self.hint.source is None else SETTLE_S
-        if self.hint.changed(source) and "data" not in message.check.errors:
-            work = partial(describe_source, source, True, self.post_message, settle)
+        config = message.check.config
+        settings = (  # what the vocabulary depends on; an invalid form keeps the last
+            VocabSettings(config.model.lowercase, config.train.holdout, config.train.seed)
+            if config is not None
+            else self.hint.settings or VocabSettings()
+        )
+        if self.hint.changed(source, settings) and "data" not in message.check.errors:
+            work = partial(describe_source, source, settings, self.post_message, settle)
             self.run_worker(
                 work, thread=True, exclusive=True, group="describe", exit_on_error=False
             )
+        elif self.hint.said is not None:  # the same source typed again: its line comes back
+            self.form.show_data_hint(*self.hint.said)
         self._check_device(message.values.get("device", ""))
         if self.memory is not None:
             self.memory.note(message.values)

@@ -1,11 +1,13 @@
 """Pick a run for the monitor: one training now (started here or with `tofy train` elsewhere)
-to watch live, or any other run that logged events to replay its curves."""
+to watch live, or any other run that logged events to replay its curves. The list takes the
+height the screen gives it."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -33,11 +35,22 @@ class WatchScreen(ModalScreen[str | None]):
                 "Runs — Enter watches a running run live or replays another's curves; "
                 "Escape cancels",
                 markup=False,
+                id="watch-heading",
             )
             yield OptionList(
                 *(Option(self._label(info), id=info.run_id) for info in self.found),
                 id="watch-list",
             )
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The list takes the height the dialog may have (90% of the screen), less the
+        dialog's border, padding and heading: many runs fill a tall terminal."""
+        heading = self.query_one("#watch-heading", Static)
+        box = self.query_one("#watch-box")
+        chrome = box.styles.gutter.height + max(heading.outer_size.height, 2)
+        self.query_one("#watch-list").styles.max_height = max(
+            3, event.size.height * 9 // 10 - chrome
+        )
 
     @staticmethod
     def _label(info: RunInfo) -> Text:

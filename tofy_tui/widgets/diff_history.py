@@ -22,6 +22,7 @@ class HistoryEntry:
     answer: DiffAnswer
     other_model: str = ""
     other: DiffAnswer | None = None
+    other_name: str = ""  # what the list calls the other model (its run's name)
 
 
 def score_text(answer: DiffAnswer | None) -> Text:
@@ -56,6 +57,8 @@ def _option(index: int, entry: HistoryEntry) -> Option:
     line.append("\n  ")
     line.append_text(score_text(entry.answer))
     if entry.other is not None:
-        line.append(f"  vs {entry.other_model[:18]} ", style="dim")
+        name = entry.other_name or entry.other_model
+        name = name if len(name) <= 24 else name[:23] + "…"
+        line.append(f"  vs {name} ", style="dim")
         line.append_text(score_text(entry.other))
     return Option(line, id=f"h{index}")

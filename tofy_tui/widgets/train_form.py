@@ -30,6 +30,10 @@ from tofy_tui.recent_data import recent_data
 from tofy_tui.widgets.form_button import FormButton
 from tofy_tui.widgets.form_field import FormField
 
+# The Data field's note until a worker has described the source: the note's line is there
+# from the first frame, so the rows below never move under the pointer when the hint lands.
+CHECKING = "checking the data…"
+
 
 class AdvancedSection(Collapsible):
     """A Collapsible whose contents box is mounted with its fields, when it first opens."""
@@ -61,7 +65,7 @@ class TrainForm(VerticalScroll):
         self._values = {**DEFAULTS, **(values or {})}
         self._advanced_built = False
         self.check: FormCheck = check_form(self._values)
-        self._data_hint: tuple[str, bool] = ("", False)
+        self._data_hint: tuple[str, bool] = (CHECKING, False)
         self._late: dict[str, str] = {}  # errors found by workers (the device check)
         self._preset = self._values["preset"]
         self._checked: dict[str, str] | None = None
@@ -190,7 +194,7 @@ class TrainForm(VerticalScroll):
     def _changed(self, event: Input.Changed | Select.Changed) -> None:
         event.stop()
         if event.control.id == "field-data":
-            self._data_hint = ("", False)
+            self._data_hint = (CHECKING, False)
         elif event.control.id == "field-preset":
             self._apply_preset(str(event.value))
         elif event.control.id == "field-recipe":

@@ -245,7 +245,7 @@ class ModelsScreen(ModelsActions, ModelsViewKeys, Screen):
     def _show_status(self) -> None:
         order = "↓" if self.sort_reverse else "↑"
         if not self.summaries:
-            text = "No runs yet: press 1, then Ctrl+R (Start), or run `tofy train`"
+            text = "No runs yet: press 1, then Start (s, or Ctrl+R in a field), or `tofy train`"
             self.query_one("#models-status", Static).update(text)
             return
         text = f"{len(self.shown)} of {len(self.summaries)} runs · sorted by "

@@ -136,7 +136,7 @@ class TrainScreen(RunEventHandlers, TrainSetup, MonitorKeys):
                 # The first field, focused where it shows (Start: Ctrl+R from a field, s
                 # elsewhere; the footer says which).
                 first = self.query_one("#field-data", FirstInput)
-                first.untouched = True  # 1, 2, 3 and ? pass until the user types
+                first.untouched = True  # the screen keys pass until the user types
                 first.focus()
 
     @property

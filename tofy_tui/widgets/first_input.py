@@ -1,17 +1,16 @@
 """The Train form's first field, focused by the app at launch so the user sees where typing
-goes. A field that shows focus takes text: every letter typed there is the path's (a path
-that starts with s, w or q is typed, not a command), and Start stays one key away as Ctrl+R,
-which the footer shows. Only the screen switches and the help (1, 2, 3, ?) pass on until the
-user types into it, clicks it, or leaves it and comes back, as on the Diff screen's empty
-query line."""
+goes. The user did not choose it, so until they type into it (any other key), click it, or
+leave it and come back, the screen's single-letter keys still act (s starts, w watches, 1,
+2, 3 switch screens, ? helps, q quits), as on the Diff screen's empty query line: no key the
+user meant for the app lands in a field by surprise."""
 
 from __future__ import annotations
 
 from textual import events
 from textual.widgets import Input
 
-# The screen switches and the help; never a letter, which a path may start with.
-SCREEN_KEYS = frozenset({"1", "2", "3", "question_mark"})
+# The screen's and the app's single-letter keys: Start (s) stays one key away at launch.
+SCREEN_KEYS = frozenset({"1", "2", "3", "question_mark", "q", "s", "w", "o", "l", "f"})
 
 
 class FirstInput(Input):

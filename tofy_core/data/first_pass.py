@@ -20,7 +20,7 @@ import numpy as np
 from tofy_core.data.chunk_tokens import ChunkTokens, tokenize_chunk
 from tofy_core.data.text import binary_line_error, not_utf8_line_error, read_data_bytes
 
-CHUNK_BYTES = 4 << 20  # one worker job; a line longer than this makes a longer job
+CHUNK_BYTES = 2 << 20  # one worker job; a line longer than this makes a longer job
 BOM = b"\xef\xbb\xbf"
 
 

@@ -24,7 +24,7 @@ from tofy_core.data.first_pass import PassResult
 from tofy_core.data.holdout import holdout_count
 from tofy_core.data.vocab import FIRST_WORD_ID
 
-GATHER_TOKENS = 8 << 20  # tokens gathered at once while writing a side
+GATHER_TOKENS = 1 << 20  # tokens gathered at once while writing a side (~30 MB of temporaries)
 
 
 @dataclass

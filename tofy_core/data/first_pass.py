@@ -9,107 +9,19 @@ number), so the cache holds what an in-memory read would."""
 
 from __future__ import annotations
 
-import hashlib
 import os
-from array import array
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
-from tofy_core.data.text import (
-    binary_line_error,
-    context_side,
-    not_utf8_line_error,
-    read_data_bytes,
-    tokenize,
-)
+from tofy_core.data.chunk_tokens import ChunkTokens, tokenize_chunk
+from tofy_core.data.text import binary_line_error, not_utf8_line_error, read_data_bytes
 
-CHUNK_BYTES = 4 << 20  # one worker job; a line longer than this makes a longer job
+CHUNK_BYTES = 2 << 20  # one worker job; a line longer than this makes a longer job
 BOM = b"\xef\xbb\xbf"
-BYTE_SPACE = " \t\n\r\x0b\x0c"
-
-
-@dataclass
-class ChunkTokens:
-    """One chunk's phrases: its distinct words (local ids in first-seen order), the phrases'
-    token ids (flat), lengths and 8-byte token hashes, and its skipped lines; or the first
-    bad line (`error`: kind, line number)."""
-
-    words: list[str] = field(default_factory=list)
-    ids: bytes = b""
-    lengths: bytes = b""
-    hashes: bytes = b""
-    skipped: int = 0
-    error: tuple[str, int] | None = None
-
-
-def tokenize_chunk(job: tuple[bytes, int, bool, bool]) -> ChunkTokens:
-    """Tokenize the lines of one chunk (run in a worker process: plain data in and out)."""
-    raw, first_line, lowercase, strip_bom = job
-    if raw.isascii() and b"\x00" not in raw:
-        return _ascii_chunk(raw, lowercase)
-    index: dict[str, int] = {}
-    ids = array("i")
-    lengths = array("i")
-    hashes = array("Q")
-    skipped = 0
-    for number, line in enumerate(raw.split(b"\n"), start=first_line):
-        if b"\x00" in line:
-            return ChunkTokens(error=("binary", number))
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            return ChunkTokens(error=("utf8", number))
-        text = context_side(text.rstrip("\r")).strip()
-        if strip_bom:  # the file's first line is its first kept one (a BOM is not blank)
-            text, strip_bom = text.lstrip("\ufeff"), False
-        elif not text:
-            skipped += bool(line.strip())
-            continue
-        tokens = tokenize(text, lowercase)
-        if len(tokens) < 2:
-            skipped += 1
-            continue
-        ids.extend([index.setdefault(token, len(index)) for token in tokens])
-        lengths.append(len(tokens))
-        digest = hashlib.blake2b(" ".join(tokens).encode("utf-8"), digest_size=8).digest()
-        hashes.append(int.from_bytes(digest, "little"))
-    return ChunkTokens(
-        list(index), ids.tobytes(), lengths.tobytes(), hashes.tobytes(), skipped=skipped
-    )
-
-
-def _ascii_chunk(raw: bytes, lowercase: bool) -> ChunkTokens:
-    """`tokenize_chunk` for an ASCII chunk, the common case: decoded and lowercased at once,
-    and tokenized by the plain rule (no normalisation or mark can occur)."""
-    text = raw.decode("ascii")
-    if lowercase:
-        text = text.lower()
-    index: dict[str, int] = {}
-    ids = array("i")
-    lengths = array("i")
-    hashes = array("Q")
-    skipped = 0
-    blake2b = hashlib.blake2b
-    for line in text.split("\n"):
-        kept = context_side(line.rstrip("\r")).strip()
-        if not kept:
-            skipped += bool(line.strip(BYTE_SPACE))  # what bytes.strip() strips
-            continue
-        tokens = tokenize(kept, lowercase=False)  # lowercased above, with the chunk
-        if len(tokens) < 2:
-            skipped += 1
-            continue
-        ids.extend([index.setdefault(token, len(index)) for token in tokens])
-        lengths.append(len(tokens))
-        digest = blake2b(" ".join(tokens).encode("ascii"), digest_size=8).digest()
-        hashes.append(int.from_bytes(digest, "little"))
-    return ChunkTokens(
-        list(index), ids.tobytes(), lengths.tobytes(), hashes.tobytes(), skipped=skipped
-    )
 
 
 def read_chunks(handle: BinaryIO, size: int = CHUNK_BYTES) -> Iterator[tuple[bytes, int, int]]:

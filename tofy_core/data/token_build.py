@@ -10,8 +10,11 @@ order, so a vocabulary capped at N is the first N ids), then words only the held
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 import random
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +24,7 @@ from tofy_core.data.first_pass import PassResult
 from tofy_core.data.holdout import holdout_count
 from tofy_core.data.vocab import FIRST_WORD_ID
 
-GATHER_TOKENS = 8 << 20  # tokens gathered at once while writing a side
+GATHER_TOKENS = 1 << 20  # tokens gathered at once while writing a side (~30 MB of temporaries)
 
 
 @dataclass
@@ -31,6 +34,28 @@ class SideFiles:
     phrases: int
     tokens: int
     longest: int
+
+
+class MappedTokens:
+    """The first pass's token file mapped read-only. `release()` drops the pages read so far
+    from this process (they stay in the page cache, a later read maps them again): the file
+    holds 4 bytes a token, more than all else the build keeps, and the gathers read all of it,
+    so without it the whole file would end up counted in the process's memory."""
+
+    def __init__(self, path: Path, count: int) -> None:
+        self._handle = path.open("rb")
+        self._map = mmap.mmap(self._handle.fileno(), 0, access=mmap.ACCESS_READ)
+        self.tokens = np.frombuffer(self._map, dtype=np.int32, count=count)
+
+    def release(self) -> None:
+        if hasattr(mmap, "MADV_DONTNEED"):  # not on every platform
+            self._map.madvise(mmap.MADV_DONTNEED)
+
+    def close(self) -> None:
+        del self.tokens  # the array's hold on the map, which cannot close while it lasts
+        with contextlib.suppress(BufferError):  # a traceback's view: the collector closes it
+            self._map.close()
+        self._handle.close()
 
 
 def split_indices(hashes: np.ndarray, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -45,7 +70,11 @@ def split_indices(hashes: np.ndarray, holdout: float, seed: int) -> tuple[np.nda
 
 
 def train_counts(
-    tokens: np.ndarray, offsets: np.ndarray, train: np.ndarray, words: int
+    tokens: np.ndarray,
+    offsets: np.ndarray,
+    train: np.ndarray,
+    words: int,
+    release: Callable[[], None] = lambda: None,
 ) -> np.ndarray:
     """How often each word (first-seen id) occurs in the training phrases."""
     chosen = np.zeros(len(offsets) - 1, dtype=bool)
@@ -58,6 +87,7 @@ def train_counts(
         mask = np.repeat(chosen[start:end], lengths)
         ids = tokens[offsets[start] : offsets[end]][mask]
         counts += np.bincount(ids, minlength=words)
+        release()
     return counts
 
 
@@ -76,6 +106,7 @@ def write_side(
     chosen: np.ndarray,
     ids_path: Path,
     offsets_path: Path,
+    release: Callable[[], None] = lambda: None,
 ) -> SideFiles:
     """The `chosen` phrases, in that order, as rank ids (int32) and offsets (int64)."""
     lengths = (offsets[1:] - offsets[:-1])[chosen]
@@ -92,6 +123,7 @@ def write_side(
             moved = np.repeat(offsets[chosen[start:end]] - side_offsets[start:end], part)
             moved += np.arange(side_offsets[start], side_offsets[end], dtype=np.int64)
             rank[tokens[moved]].tofile(out)
+            release()
             start = end
     longest = int(lengths.max()) if len(lengths) else 0
     return SideFiles(len(chosen), int(side_offsets[-1]), longest)
@@ -105,9 +137,24 @@ def build_sides(
     lengths = result.lengths.astype(np.int64)
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    tokens = np.memmap(result.tokens_path, dtype=np.int32, mode="r", shape=(int(offsets[-1]),))
+    mapped = MappedTokens(result.tokens_path, int(offsets[-1]))
+    try:
+        return _build(result, mapped, offsets, folder, holdout, seed)
+    finally:
+        mapped.close()
+
+
+def _build(
+    result: PassResult,
+    mapped: MappedTokens,
+    offsets: np.ndarray,
+    folder: Path,
+    holdout: float,
+    seed: int,
+) -> tuple[dict[str, SideFiles], int, int]:
+    tokens, release = mapped.tokens, mapped.release
     train, held = split_indices(result.hashes, holdout, seed)
-    counts = train_counts(tokens, offsets, train, len(result.words))
+    counts = train_counts(tokens, offsets, train, len(result.words), release)
     order, trained = word_order(result.words, counts)
     rank = np.empty(len(order), dtype=np.int32)
     rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int32)
@@ -117,10 +164,9 @@ def build_sides(
     counts[np.asarray(order, dtype=np.int64)].tofile(folder / "counts.i64")
     sides = {
         name: write_side(
-            tokens, offsets, rank, chosen, folder / f"{name}.i32", folder / f"{name}.off"
+            tokens, offsets, rank, chosen, folder / f"{name}.i32", folder / f"{name}.off", release
         )
         for name, chosen in (("train", train), ("heldout", held))
     }
-    del tokens
-    duplicates = len(lengths) - len(train) - len(held)
+    duplicates = len(offsets) - 1 - len(train) - len(held)
     return sides, duplicates, trained

@@ -17,6 +17,12 @@ from tofy_core import paths
 from tofy_core.cli.args import HelpFormatter, positive_int
 from tofy_core.cli.argv import add_train_arguments, config_from_args, presets_help
 from tofy_core.cli.console import ConsoleProgress, ProgressPrinter
+from tofy_core.cli.resume_data import (
+    check_same_data,
+    data_fingerprint,
+    refuse_changed_file,
+    resumable_source,
+)
 from tofy_core.config import RunConfig, TrainConfig, check_processes
 from tofy_core.data.split import prepare_data
 from tofy_core.data.vocab import Vocab
@@ -24,7 +30,6 @@ from tofy_core.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     CheckpointError,
-    DataError,
     TofyError,
 )
 from tofy_core.runs import folders as runs
@@ -34,7 +39,6 @@ from tofy_core.train.preflight import (
     absolute_source,
     check_data_source,
     check_device,
-    fingerprint_file,
 )
 
 if TYPE_CHECKING:
@@ -211,13 +215,6 @@ def cache_line(corpus) -> str:
     return text
 
 
-def data_fingerprint(corpus) -> tuple[int, str]:
-    """Size and sha256 of the text read: the token cache's (hashed once per file state)."""
-    if hasattr(corpus, "data_sha256"):
-        return corpus.data_bytes, corpus.data_sha256
-    return fingerprint_file(corpus.path)
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from tofy_core.train import distributed
 
@@ -286,14 +283,14 @@ def resume_trainer(
         tensorboard.check_available()
     # an imported run's recorded data is whatever it was first resumed on: --data may change it
     moved_on = data is not None and not config.train.data and "imported_from" in info.extra
-    config.train.data = _resumable_source(info, config.train.data, data)
+    config.train.data = resumable_source(info, config.train.data, data)
     check_device(config.train.device)
     config.validate()
     check_processes(config.train, world.size)
     vocab = Vocab.load(info.file(runs.VOCAB_FILE))
-    _refuse_changed_file(info, config.train, moved_on)
+    refuse_changed_file(info, config.train, moved_on)
     loaded = load_training_data(config, vocab)
-    _check_same_data(info, config.train, loaded.corpus, moved_on)
+    check_same_data(info, config.train, loaded.corpus, moved_on)
     listeners = (listeners or []) if world.is_main else []
     listeners += _tensorboard(world, config.train, info)
     trainer = Trainer(info, config, loaded, listeners=listeners)
@@ -313,62 +310,6 @@ def resume_trainer(
         runs.write_config(info, config)
         runs.write_info(info)
     return trainer
-
-
-def _resumable_source(info: runs.RunInfo, recorded: str, given: str | None) -> str:
-    """The data source to resume on, checked; a recorded file that is gone names --data."""
-    source = recorded if given is None else given
-    try:
-        check_data_source(source)
-    except DataError as exc:
-        if given is None and source:
-            raise DataError(
-                f"{exc}; if the data moved: tofy resume {info.run_id} --data NEW_PATH"
-            ) from None
-        raise
-    return absolute_source(source)
-
-
-def _check_same_data(
-    info: runs.RunInfo, train: TrainConfig, corpus, moved_on: bool = False
-) -> None:
-    """The text read now is the text the run began on; older runs, which recorded no
-    fingerprint, and an imported run given its data (`moved_on`), start recording one. A
-    changed embedded corpus (another Tofy version) is only a warning: there is no other
-    copy to point at."""
-    size, digest = data_fingerprint(corpus)
-    recorded = train.data_sha256
-    train.data_bytes, train.data_sha256 = size, digest
-    if not recorded or recorded == digest or moved_on:
-        return
-    if not train.data:
-        print(
-            "warning: the embedded default corpus changed since this run began (another Tofy "
-            "version): training continues on the current one, not exactly as before",
-            file=sys.stderr,
-        )
-        return
-    raise _changed_data(info, corpus.source)
-
-
-def _changed_data(info: runs.RunInfo, source: str) -> DataError:
-    return DataError(
-        f"{source} is not the data run {info.run_id} was trained on (its size or sha256 "
-        f"changed): restore it, or point at the original with "
-        f"`tofy resume {info.run_id} --data PATH`"
-    )
-
-
-def _refuse_changed_file(info: runs.RunInfo, train: TrainConfig, moved_on: bool) -> None:
-    """A data file whose text changed is refused before any tokenizing, in one line (its
-    hash is the token cache's, remembered by path, size and modification time)."""
-    from tofy_core.data.hub_spec import is_hub_spec
-    from tofy_core.data.token_cache import fingerprint
-
-    if moved_on or not train.data or not train.data_sha256 or is_hub_spec(train.data):
-        return
-    if fingerprint(paths.user_path(train.data))[1] != train.data_sha256:
-        raise _changed_data(info, train.data)
 
 
 def _resume_and_fit(info: runs.RunInfo, args: argparse.Namespace) -> str:

@@ -154,8 +154,7 @@ class RunHistory:
                 # session that was stopped or killed are replaced, never drawn twice.
                 self.step_points.forget_after(resumed)
                 self.eval_points.forget_after(resumed)
-            kept = [t for t in self.step_points.series(X_TOKENS)[1] if math.isfinite(t)]
-            self.clock.start(event, kept[-1] if kept else math.nan)
+            self.clock.start(event)
         elif kind == Kind.STEP:
             self.last_step = event
             xs = self.clock.step(event)

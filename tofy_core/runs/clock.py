@@ -13,7 +13,7 @@ zero, so a resumed run read naively shows only its last session. Here:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 AXES = ("step", "tokens", "time")  # the x axes a chart cycles through
@@ -43,9 +43,12 @@ class RunClock:
     last_step: float = math.nan  # of the latest step event, and its tokens seen
     last_tokens: float = math.nan
     counted: bool = False  # the current session's step events carry real_tokens
+    # (step, tokens seen) of every counted step event, for a later resume's base
+    seen: list[tuple[float, float]] = field(default_factory=list)
 
-    def start(self, event: dict[str, Any], tokens_at_resume: float) -> None:
-        """A session begins; `tokens_at_resume`: tokens seen at the last point kept."""
+    def start(self, event: dict[str, Any]) -> None:
+        """A session begins; a resume's tokens seen start from the last counted step at or
+        before its checkpoint (steps logged after it were redone: forgotten)."""
         self._stamp(event)
         self.done_seconds += self.session_seconds
         self.done_tokens += self.session_tokens
@@ -53,7 +56,9 @@ class RunClock:
         resumed = number(event.get("resumed_from"))
         resumed_ok = math.isfinite(resumed) and resumed > 0
         self.session_start_step = resumed if resumed_ok else 0.0
-        base = tokens_at_resume if resumed_ok and math.isfinite(tokens_at_resume) else 0.0
+        while self.seen and self.seen[-1][0] > self.session_start_step:
+            self.seen.pop()
+        base = self.seen[-1][1] if resumed_ok and self.seen else 0.0
         self.token_base = base
         self.last_step, self.last_tokens = self.session_start_step, base
 
@@ -69,6 +74,8 @@ class RunClock:
             self.session_seconds = spent
         tokens = self.token_base + real if self.counted else math.nan
         self.last_step, self.last_tokens = number(event.get("step")), tokens
+        if self.counted and math.isfinite(self.last_step):
+            self.seen.append((self.last_step, tokens))
         return {X_TOKENS: tokens, X_TIME: self._since_first(event)}
 
     def eval(self, event: dict[str, Any]) -> dict[str, float]:

@@ -47,7 +47,7 @@ def metric_points(events: Iterable[dict[str, Any]]) -> Iterator[MetricPoint]:
     """Every metric value of a run's events, in order: the one reading behind the compare
     plot, `tofy metrics` and the TensorBoard files."""
     first: float | None = None
-    clock, kept = RunClock(), []  # tokens seen at each step event, for a resume's base
+    clock = RunClock()
     for event in events:
         stamp = event.get(TIME)
         stamp = float(stamp) if isinstance(stamp, int | float) else None
@@ -55,15 +55,11 @@ def metric_points(events: Iterable[dict[str, Any]]) -> Iterator[MetricPoint]:
             first = stamp
         kind = event.get(EVENT)
         if kind == Kind.START:
-            resumed = event.get("resumed_from")
-            at = [t for s, t in kept if isinstance(resumed, int) and s <= resumed and t == t]
-            clock.start(event, at[-1] if at else math.nan)
+            clock.start(event)
         step = event.get("step")
         if kind not in (Kind.STEP, Kind.EVAL) or not isinstance(step, int | float):
             continue
         tokens = (clock.step(event) if kind == Kind.STEP else clock.eval(event))[X_TOKENS]
-        if kind == Kind.STEP:
-            kept.append((step, tokens))
         seconds = stamp - first if stamp is not None and first is not None else 0.0
         for key, value in event_metrics(event):
             yield MetricPoint(float(step), stamp, seconds, tokens, key, value)
